@@ -1,0 +1,74 @@
+//! The HTML shell, the router and the layout every page shares.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::{NotFoundPage, TopBar};
+use crate::{
+    inventory::InventoryPage,
+    overview::OverviewPage,
+    queue::QueuePage,
+    restores::RestoresPage,
+    topology::{GroupsPage, TopologyPage},
+};
+
+/// Sets the theme class before the first paint, so a dark-mode user never
+/// sees a white flash while the WASM loads.
+const THEME_BOOT_SCRIPT: &str = "try{var t=localStorage.getItem('lockstep-theme');\
+if(t==='dark'||(!t&&matchMedia('(prefers-color-scheme: dark)').matches))\
+document.documentElement.classList.add('dark')}catch(e){}";
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <script>{THEME_BOOT_SCRIPT}</script>
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the moment the page is
+    // interactive, which the end-to-end suite waits for.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/lockstep.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Lockstep".to_string() } else { format!("{page} · Lockstep") }
+        } />
+        <Router>
+            <TopBar />
+            <main class="mx-auto w-full max-w-7xl px-4 py-6 sm:px-6 lg:px-8">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("") view=OverviewPage />
+                    <Route path=path!("topology") view=TopologyPage />
+                    <Route path=path!("groups") view=GroupsPage />
+                    <Route path=path!("inventory") view=InventoryPage />
+                    <Route path=path!("restores") view=RestoresPage />
+                    <Route path=path!("queue") view=QueuePage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

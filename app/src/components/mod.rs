@@ -1,0 +1,13 @@
+//! UI pieces shared by every feature.
+
+mod empty_state;
+mod not_found;
+mod page_header;
+mod theme_toggle;
+mod top_bar;
+
+pub use empty_state::EmptyState;
+pub use not_found::NotFoundPage;
+pub use page_header::PageHeader;
+pub use theme_toggle::ThemeToggle;
+pub use top_bar::TopBar;

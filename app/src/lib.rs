@@ -1,0 +1,19 @@
+//! Lockstep's Leptos application: the routes, pages, components and server
+//! functions, compiled twice — with `ssr` into the server, with `hydrate`
+//! into the browser's WASM.
+//!
+//! Features are folders (`topology`, `inventory`, `restores`, `queue`), each
+//! owning its pages; `components` holds the UI pieces they share.
+
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod inventory;
+pub mod overview;
+pub mod queue;
+pub mod restores;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod topology;
+
+pub use app::{shell, App};

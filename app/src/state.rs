@@ -1,0 +1,44 @@
+//! Server-side state shared by the axum routes and the server functions
+//! (Leptos provides it to both as context).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use sqlx::PgPool;
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    /// The `LOCKSTEP_ADMIN_TOKEN`, if one is configured.
+    pub admin_token: Option<Arc<str>>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, pool: PgPool, admin_token: Option<String>) -> Self {
+        Self {
+            leptos_options,
+            pool,
+            admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The pool, from the state Leptos put in context for this request.
+pub fn db() -> Result<PgPool, AppError> {
+    use_context::<AppState>()
+        .map(|state| state.pool)
+        .ok_or_else(|| {
+            tracing::error!("AppState missing from the Leptos context");
+            AppError::Internal
+        })
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the dashboard on http://127.0.0.1:3000 with everything it needs:
+# installs missing tools, starts a private PostgreSQL when DATABASE_URL is
+# unset, builds with cargo-leptos and serves (migrating at start).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+scripts/tools.sh
+source scripts/pg.sh
+export LOCKSTEP_ADMIN_TOKEN=${LOCKSTEP_ADMIN_TOKEN:-lockstep-dev-admin}
+echo "Lockstep: http://127.0.0.1:3000   (database: ${DATABASE_URL%%\?*}, admin token: \$LOCKSTEP_ADMIN_TOKEN)"
+exec cargo leptos serve --release

@@ -1,0 +1,45 @@
+//! Command line and environment configuration, parsed once at start.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Every setting can come from the environment, so the same binary runs
+/// under `make run`, cargo-leptos, CI and a service manager unchanged.
+#[derive(Debug, Parser)]
+#[command(name = "lockstep", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// PostgreSQL connection string.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Address the dashboard and the API listen on.
+    #[arg(long, env = "LOCKSTEP_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+
+    /// Bearer token with every right on the API; unset disables admin access.
+    #[arg(long, env = "LOCKSTEP_ADMIN_TOKEN", global = true, hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// `pretty` for people at a terminal, `json` for log collectors.
+    #[arg(long, env = "LOCKSTEP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Default, Subcommand)]
+pub enum Command {
+    /// Run the dashboard and the API (migrates first).
+    #[default]
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}

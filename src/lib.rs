@@ -1,0 +1,9 @@
+//! Lockstep's server: configuration, start-up, telemetry and the plain axum
+//! routes (health, the `/api/v1` contract). The pages and server functions
+//! live in the `app` crate so that the browser build shares their types.
+
+pub mod cli;
+pub mod db;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

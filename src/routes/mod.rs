@@ -1,0 +1,3 @@
+//! Plain axum routes beside the Leptos pages: health and the HTTP API.
+
+pub mod health;

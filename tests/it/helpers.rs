@@ -1,0 +1,49 @@
+//! Starting the application on a free port for a test.
+
+use std::net::SocketAddr;
+
+use app::state::AppState;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+}
+
+/// Serves the production router on 127.0.0.1:0 with the given pool. The
+/// Leptos options are the ones cargo-leptos would give the server; the WASM
+/// bundle is not needed to render pages on the server.
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let options = LeptosOptions::builder()
+        .output_name("lockstep")
+        .site_root("target/site")
+        .site_addr(addr)
+        .build();
+    let state = AppState::new(options, pool, Some(ADMIN_TOKEN.to_string()));
+    let router = lockstep::startup::build_router(state);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    TestApp {
+        address: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+    }
+}

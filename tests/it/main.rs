@@ -1,0 +1,6 @@
+//! Integration tests: the real router against a real PostgreSQL, each test
+//! in its own database (`#[sqlx::test]` creates and migrates it).
+
+mod health;
+mod helpers;
+mod pages;

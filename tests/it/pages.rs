@@ -1,0 +1,41 @@
+//! Server-rendered pages: every section renders, unknown paths are 404.
+
+use sqlx::PgPool;
+
+use crate::helpers::spawn_app;
+
+#[sqlx::test]
+async fn every_section_renders_with_the_navigation(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for (path, heading) in [
+        ("/", "Overview"),
+        ("/topology", "Topology"),
+        ("/groups", "Lockstep groups"),
+        ("/inventory", "Inventory"),
+        ("/restores", "Restores"),
+        ("/queue", "Reconciliation queue"),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(&format!(">{heading}</h1>")), "{path} lacks its heading");
+        assert!(html.contains(r#"aria-label="Main""#), "{path} lacks the navigation");
+        assert!(html.contains("/pkg/lockstep.js"), "{path} lacks the hydration script");
+    }
+}
+
+#[sqlx::test]
+async fn an_unknown_path_is_a_404_page(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+#[sqlx::test]
+async fn responses_carry_a_request_id(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let response = app.get("/healthz").await;
+    let id = response.headers().get("x-request-id").expect("x-request-id");
+    assert_eq!(id.len(), 36, "a UUID: {id:?}");
+}
