@@ -17,11 +17,21 @@ pub struct Cli {
     pub database_url: String,
 
     /// Address the dashboard and the API listen on.
-    #[arg(long, env = "LOCKSTEP_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "LOCKSTEP_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub addr: SocketAddr,
 
     /// Bearer token with every right on the API; unset disables admin access.
-    #[arg(long, env = "LOCKSTEP_ADMIN_TOKEN", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LOCKSTEP_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
 
     /// `pretty` for people at a terminal, `json` for log collectors.

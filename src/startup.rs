@@ -27,6 +27,7 @@ pub fn build_router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(routes::health::healthz))
+        .merge(routes::api::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)

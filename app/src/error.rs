@@ -8,6 +8,8 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::problem::Problem;
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
     #[error("{0} not found")]
@@ -16,6 +18,9 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// A submitted document was refused; nothing was changed.
+    #[error("the document was rejected: {} problem(s)", .0.len())]
+    Rejected(Vec<Problem>),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on the server; it has been logged")]

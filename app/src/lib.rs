@@ -10,10 +10,13 @@ pub mod components;
 pub mod error;
 pub mod inventory;
 pub mod overview;
+pub mod problem;
 pub mod queue;
 pub mod restores;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod topology;
+#[cfg(feature = "ssr")]
+pub mod yaml_reader;
 
 pub use app::{shell, App};

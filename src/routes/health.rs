@@ -12,7 +12,10 @@ const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let check = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
     match tokio::time::timeout(DB_CHECK_TIMEOUT, check).await {
-        Ok(Ok(_)) => (StatusCode::OK, Json(json!({"status": "ok", "database": "up"}))),
+        Ok(Ok(_)) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": "up"})),
+        ),
         Ok(Err(error)) => {
             tracing::warn!(%error, "health check: database unreachable");
             unavailable("database unreachable")

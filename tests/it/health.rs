@@ -38,13 +38,17 @@ impl Outage {
         let (up_loop, cut_loop) = (up.clone(), cut.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else { return };
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
                 if !up_loop.load(Ordering::SeqCst) {
                     continue; // dropping the socket refuses the connection
                 }
                 let mut cut_rx = cut_loop.subscribe();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else { return };
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         _ = cut_rx.changed() => {}

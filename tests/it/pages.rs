@@ -18,9 +18,18 @@ async fn every_section_renders_with_the_navigation(pool: PgPool) {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
-        assert!(html.contains(&format!(">{heading}</h1>")), "{path} lacks its heading");
-        assert!(html.contains(r#"aria-label="Main""#), "{path} lacks the navigation");
-        assert!(html.contains("/pkg/lockstep.js"), "{path} lacks the hydration script");
+        assert!(
+            html.contains(&format!(">{heading}</h1>")),
+            "{path} lacks its heading"
+        );
+        assert!(
+            html.contains(r#"aria-label="Main""#),
+            "{path} lacks the navigation"
+        );
+        assert!(
+            html.contains("/pkg/lockstep.js"),
+            "{path} lacks the hydration script"
+        );
     }
 }
 
@@ -36,6 +45,9 @@ async fn an_unknown_path_is_a_404_page(pool: PgPool) {
 async fn responses_carry_a_request_id(pool: PgPool) {
     let app = spawn_app(pool).await;
     let response = app.get("/healthz").await;
-    let id = response.headers().get("x-request-id").expect("x-request-id");
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id");
     assert_eq!(id.len(), 36, "a UUID: {id:?}");
 }

@@ -1,12 +1,14 @@
 //! UI pieces shared by every feature.
 
 mod empty_state;
+mod error_notice;
 mod not_found;
 mod page_header;
 mod theme_toggle;
 mod top_bar;
 
 pub use empty_state::EmptyState;
+pub use error_notice::ErrorNotice;
 pub use not_found::NotFoundPage;
 pub use page_header::PageHeader;
 pub use theme_toggle::ThemeToggle;

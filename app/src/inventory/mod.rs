@@ -15,8 +15,8 @@ pub fn InventoryPage() -> impl IntoView {
         <EmptyState
             title="No inventory reported yet"
             example="curl -X POST http://127.0.0.1:3000/api/v1/services/orders/events \\
-  -H 'Authorization: Bearer $SERVICE_TOKEN' -H 'Content-Type: application/x-ndjson' \\
-  --data-binary @events.ndjson"
+    -H 'Authorization: Bearer $SERVICE_TOKEN' -H 'Content-Type: application/x-ndjson' \\
+    --data-binary @events.ndjson"
         >
             <p>
                 "Per service you will see entity and reference counts, incoming and outgoing references by relation, and its backups. Services report their state as NDJSON events:"

@@ -1,0 +1,46 @@
+//! Server functions behind the topology pages.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::model::{LockstepGroup, Policy, Topology};
+use crate::error::AppError;
+
+/// Everything the topology and groups pages draw, in one round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopologyView {
+    pub topology: Topology,
+    pub groups: Vec<LockstepGroup>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "topology_view")]
+pub async fn load_topology_view() -> Result<TopologyView, AppError> {
+    let pool = crate::state::db()?;
+    let topology = super::db::load(&pool).await?;
+    let groups = super::groups::lockstep_groups(&topology);
+    Ok(TopologyView { topology, groups })
+}
+
+/// `policy` is `lockstep`, `tolerate`, or `default` to drop the override.
+#[server(prefix = "/api/fn", endpoint = "set_relation_policy")]
+pub async fn set_relation_policy(relation: String, policy: String) -> Result<(), AppError> {
+    let policy = match policy.as_str() {
+        "default" => None,
+        other => Some(Policy::parse(other).ok_or_else(|| AppError::Invalid {
+            field: "policy".into(),
+            message: format!("expected lockstep, tolerate or default, not {other:?}"),
+        })?),
+    };
+    let pool = crate::state::db()?;
+    super::db::set_policy(&pool, &relation, policy).await
+}
+
+/// Replaces the model with an uploaded YAML or JSON document; returns the
+/// number of services now modelled.
+#[server(prefix = "/api/fn", endpoint = "upload_topology")]
+pub async fn upload_topology(document: String) -> Result<usize, AppError> {
+    let topology = super::document::parse(&document).map_err(AppError::Rejected)?;
+    let pool = crate::state::db()?;
+    super::db::replace(&pool, &topology).await?;
+    Ok(topology.services.len())
+}

@@ -1,0 +1,190 @@
+//! The topology's SQL: load the model, replace it atomically, change one
+//! relation's policy.
+
+use sqlx::{PgConnection, PgExecutor, PgPool};
+
+use super::model::*;
+use crate::error::AppError;
+
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    name: String,
+    team: Option<String>,
+    description: Option<String>,
+    datastore: Option<String>,
+    pattern: Option<String>,
+    backup_method: Option<String>,
+    backup_interval_s: Option<i64>,
+    backup_duration_s: Option<i64>,
+    prefers: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RelationRow {
+    name: String,
+    from_name: String,
+    to_name: String,
+    kind: String,
+    required: bool,
+    cached: bool,
+    policy: Option<String>,
+    on_broken: Option<String>,
+}
+
+/// The whole model, services and relations each sorted by name.
+pub async fn load(db: &PgPool) -> Result<Topology, AppError> {
+    let services = sqlx::query_as::<_, ServiceRow>(
+        "select name, team, description, datastore, pattern, backup_method,
+                backup_interval_s, backup_duration_s, prefers
+         from service order by name",
+    )
+    .fetch_all(db)
+    .await?;
+    let relations = sqlx::query_as::<_, RelationRow>(
+        "select r.name, f.name as from_name, t.name as to_name, r.kind, r.required, r.cached,
+                r.policy, r.on_broken
+         from relation r
+         join service f on f.service_id = r.from_service_id
+         join service t on t.service_id = r.to_service_id
+         order by r.name",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(Topology {
+        services: services
+            .into_iter()
+            .map(|row| Service {
+                name: row.name,
+                team: row.team,
+                description: row.description,
+                datastore: row.datastore.as_deref().and_then(Datastore::parse),
+                pattern: row.pattern.as_deref().and_then(StoragePattern::parse),
+                backup: Backup {
+                    method: row.backup_method.as_deref().and_then(BackupMethod::parse),
+                    interval_s: row.backup_interval_s,
+                    duration_s: row.backup_duration_s,
+                },
+                prefers: row.prefers.as_deref().and_then(Preference::parse),
+            })
+            .collect(),
+        relations: relations
+            .into_iter()
+            .map(|row| Relation {
+                name: row.name,
+                from: row.from_name,
+                to: row.to_name,
+                kind: RelationKind::parse(&row.kind).unwrap_or(RelationKind::Reference),
+                required: row.required,
+                cached: row.cached,
+                policy: row.policy.as_deref().and_then(Policy::parse),
+                on_broken: row.on_broken.as_deref().and_then(OnBroken::parse),
+            })
+            .collect(),
+    })
+}
+
+/// Makes the stored model equal to `topology` in one transaction. Services
+/// and relations keep their ids when their names survive, so the inventory
+/// that refers to them stays attached.
+pub async fn replace(db: &PgPool, topology: &Topology) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    lock_topology(&mut tx).await?;
+    let service_names: Vec<&str> = topology.services.iter().map(|s| s.name.as_str()).collect();
+    let relation_names: Vec<&str> = topology.relations.iter().map(|r| r.name.as_str()).collect();
+
+    sqlx::query("delete from relation where name <> all($1)")
+        .bind(&relation_names)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from service where name <> all($1)")
+        .bind(&service_names)
+        .execute(&mut *tx)
+        .await?;
+    upsert_services(&mut tx, &topology.services).await?;
+    upsert_relations(&mut tx, &topology.relations).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Topology writes are rare and whole-model: serialise them rather than
+/// reason about interleavings.
+async fn lock_topology(conn: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query("select pg_advisory_xact_lock(hashtext('lockstep.topology'))")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn upsert_services(conn: &mut PgConnection, services: &[Service]) -> Result<(), AppError> {
+    let text = |f: fn(&Service) -> Option<String>| services.iter().map(f).collect::<Vec<_>>();
+    let number = |f: fn(&Service) -> Option<i64>| services.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "insert into service (name, team, description, datastore, pattern, backup_method,
+                              backup_interval_s, backup_duration_s, prefers)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::bigint[], $8::bigint[], $9::text[])
+         on conflict (name) do update set
+             team = excluded.team, description = excluded.description,
+             datastore = excluded.datastore, pattern = excluded.pattern,
+             backup_method = excluded.backup_method, backup_interval_s = excluded.backup_interval_s,
+             backup_duration_s = excluded.backup_duration_s, prefers = excluded.prefers",
+    )
+    .bind(text(|s| Some(s.name.clone())))
+    .bind(text(|s| s.team.clone()))
+    .bind(text(|s| s.description.clone()))
+    .bind(text(|s| s.datastore.map(|v| v.to_string())))
+    .bind(text(|s| s.pattern.map(|v| v.to_string())))
+    .bind(text(|s| s.backup.method.map(|v| v.to_string())))
+    .bind(number(|s| s.backup.interval_s))
+    .bind(number(|s| s.backup.duration_s))
+    .bind(text(|s| s.prefers.map(|v| v.to_string())))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_relations(conn: &mut PgConnection, relations: &[Relation]) -> Result<(), AppError> {
+    let text = |f: fn(&Relation) -> Option<String>| relations.iter().map(f).collect::<Vec<_>>();
+    let flag = |f: fn(&Relation) -> bool| relations.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "insert into relation (name, from_service_id, to_service_id, kind, required, cached, policy, on_broken)
+         select r.name, f.service_id, t.service_id, r.kind, r.required, r.cached, r.policy, r.on_broken
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bool[],
+                     $7::text[], $8::text[])
+              as r(name, from_name, to_name, kind, required, cached, policy, on_broken)
+         join service f on f.name = r.from_name
+         join service t on t.name = r.to_name
+         on conflict (name) do update set
+             from_service_id = excluded.from_service_id, to_service_id = excluded.to_service_id,
+             kind = excluded.kind, required = excluded.required, cached = excluded.cached,
+             policy = excluded.policy, on_broken = excluded.on_broken",
+    )
+    .bind(text(|r| Some(r.name.clone())))
+    .bind(text(|r| Some(r.from.clone())))
+    .bind(text(|r| Some(r.to.clone())))
+    .bind(text(|r| Some(r.kind.to_string())))
+    .bind(flag(|r| r.required))
+    .bind(flag(|r| r.cached))
+    .bind(text(|r| r.policy.map(|v| v.to_string())))
+    .bind(text(|r| r.on_broken.map(|v| v.to_string())))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Overrides one relation's policy (`None` returns it to the default).
+pub async fn set_policy(
+    db: impl PgExecutor<'_>,
+    relation: &str,
+    policy: Option<Policy>,
+) -> Result<(), AppError> {
+    let updated = sqlx::query("update relation set policy = $2 where name = $1")
+        .bind(relation)
+        .bind(policy.map(|p| p.to_string()))
+        .execute(db)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("relation {relation:?}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,468 @@
+//! Topology as code: the YAML/JSON document of `PUT/GET /api/v1/topology`
+//! and of the upload in the UI, read into the model with every problem
+//! located, and written back in the same shape.
+
+use std::collections::HashSet;
+
+use saphyr::{Mapping, Scalar, Yaml, YamlEmitter};
+use serde_json::{json, Map, Value};
+
+use super::model::*;
+use crate::problem::Problem;
+use crate::yaml_reader::{self, Node, Reader};
+
+const TOP_FIELDS: &[&str] = &["services", "relations"];
+const SERVICE_FIELDS: &[&str] = &[
+    "name",
+    "team",
+    "description",
+    "datastore",
+    "pattern",
+    "backup",
+    "prefers",
+];
+const BACKUP_FIELDS: &[&str] = &["method", "interval", "duration"];
+const RELATION_FIELDS: &[&str] = &[
+    "from",
+    "to",
+    "name",
+    "kind",
+    "required",
+    "cached",
+    "policy",
+    "on_broken",
+];
+
+/// Reads a topology document. On any problem nothing is returned but the
+/// full list, so the caller changes nothing.
+pub fn parse(text: &str) -> Result<Topology, Vec<Problem>> {
+    let docs = yaml_reader::load(text).map_err(|p| vec![p])?;
+    let root = match docs.as_slice() {
+        [] => return Err(vec![Problem::new(None, "", "the document is empty")]),
+        [root] => root,
+        [_, second, ..] => {
+            return Err(vec![Problem::new(
+                yaml_reader::line(second),
+                "",
+                "expected one YAML document, found several",
+            )])
+        }
+    };
+    let mut reader = Reader::default();
+    let topology = read_topology(&mut reader, root);
+    if reader.problems.is_empty() {
+        Ok(topology)
+    } else {
+        Err(reader.problems)
+    }
+}
+
+fn read_topology(reader: &mut Reader, root: &Node<'_>) -> Topology {
+    let mut topology = Topology::default();
+    let Some(mut fields) = reader.mapping(root, "") else {
+        return topology;
+    };
+    let services = fields.take("services");
+    let relations = fields.take("relations");
+    fields.finish(reader, TOP_FIELDS);
+
+    let mut names = HashSet::new();
+    for (i, node) in services
+        .and_then(|n| reader.sequence(n, "services"))
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let path = format!("services[{i}]");
+        if let Some(service) = read_service(reader, node, &path) {
+            if !names.insert(service.name.clone()) {
+                reader.report(
+                    node,
+                    &format!("{path}.name"),
+                    format!("duplicate service name {:?}", service.name),
+                );
+            }
+            topology.services.push(service);
+        }
+    }
+
+    let mut relation_names = HashSet::new();
+    for (i, node) in relations
+        .and_then(|n| reader.sequence(n, "relations"))
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let path = format!("relations[{i}]");
+        if let Some(relation) = read_relation(reader, node, &path, &names) {
+            if !relation_names.insert(relation.name.clone()) {
+                reader.report(
+                    node,
+                    &format!("{path}.name"),
+                    format!("duplicate relation name {:?}", relation.name),
+                );
+            }
+            topology.relations.push(relation);
+        }
+    }
+    topology
+}
+
+/// Service names are slugs: they appear in URLs and in the services' own
+/// configuration.
+pub fn is_slug(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn read_name(
+    reader: &mut Reader,
+    node: Option<&Node<'_>>,
+    parent: &Node<'_>,
+    field: &str,
+) -> Option<String> {
+    let Some(node) = node else {
+        reader.report(parent, field, "is required");
+        return None;
+    };
+    let name = reader.string(node, field)?;
+    if !is_slug(&name) {
+        reader.report(
+            node,
+            field,
+            format!("{name:?} is not a valid name: use lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+        );
+        return None;
+    }
+    Some(name)
+}
+
+fn read_service(reader: &mut Reader, node: &Node<'_>, path: &str) -> Option<Service> {
+    let mut fields = reader.mapping(node, path)?;
+    let name = read_name(reader, fields.take("name"), node, &fields.path("name"));
+    let team = reader.optional_string(fields.take("team"), &fields.path("team"));
+    let description =
+        reader.optional_string(fields.take("description"), &fields.path("description"));
+    let datastore = reader.choice(
+        fields.take("datastore"),
+        &fields.path("datastore"),
+        Datastore::parse,
+        Datastore::choices,
+    );
+    let pattern = reader.choice(
+        fields.take("pattern"),
+        &fields.path("pattern"),
+        StoragePattern::parse,
+        StoragePattern::choices,
+    );
+    let prefers = reader.choice(
+        fields.take("prefers"),
+        &fields.path("prefers"),
+        Preference::parse,
+        Preference::choices,
+    );
+    let backup = match fields.take("backup").filter(|n| !yaml_reader::is_null(n)) {
+        Some(backup) => read_backup(reader, backup, &fields.path("backup")),
+        None => Backup::default(),
+    };
+    fields.finish(reader, SERVICE_FIELDS);
+    Some(Service {
+        name: name?,
+        team,
+        description,
+        datastore,
+        pattern,
+        backup,
+        prefers,
+    })
+}
+
+fn read_backup(reader: &mut Reader, node: &Node<'_>, path: &str) -> Backup {
+    let Some(mut fields) = reader.mapping(node, path) else {
+        return Backup::default();
+    };
+    let backup = Backup {
+        method: reader.choice(
+            fields.take("method"),
+            &fields.path("method"),
+            BackupMethod::parse,
+            BackupMethod::choices,
+        ),
+        interval_s: read_duration(reader, fields.take("interval"), &fields.path("interval")),
+        duration_s: read_duration(reader, fields.take("duration"), &fields.path("duration")),
+    };
+    fields.finish(reader, BACKUP_FIELDS);
+    backup
+}
+
+/// `24h`, `1h30m`, `90s`, or a number of seconds.
+fn read_duration(reader: &mut Reader, node: Option<&Node<'_>>, field: &str) -> Option<i64> {
+    let node = node.filter(|n| !yaml_reader::is_null(n))?;
+    let seconds = match &node.data {
+        saphyr::YamlData::Value(Scalar::Integer(_)) => reader.integer(node, field),
+        _ => {
+            let text = reader.string(node, field)?;
+            let parsed = parse_duration(&text);
+            if parsed.is_none() {
+                reader.report(node, field, format!("{text:?} is not a duration: write e.g. 24h, 1h30m, 90s or a number of seconds"));
+            }
+            parsed
+        }
+    }?;
+    if seconds < 0 {
+        reader.report(node, field, "must not be negative");
+        return None;
+    }
+    Some(seconds)
+}
+
+fn read_relation(
+    reader: &mut Reader,
+    node: &Node<'_>,
+    path: &str,
+    services: &HashSet<String>,
+) -> Option<Relation> {
+    let mut fields = reader.mapping(node, path)?;
+    let name = match fields.take("name") {
+        Some(n) => reader
+            .string(n, &fields.path("name"))
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| {
+                reader.report(n, &fields.path("name"), "must not be empty");
+                None
+            }),
+        None => {
+            reader.report(node, &fields.path("name"), "is required");
+            None
+        }
+    };
+    let mut end = |key: &str, fields: &mut yaml_reader::Fields<'_, '_>| {
+        let field = fields.path(key);
+        let value = fields.take(key);
+        let name = read_name(reader, value, node, &field)?;
+        if !services.contains(&name) {
+            reader.report(
+                value.unwrap_or(node),
+                &field,
+                format!("unknown service {name:?}: declare it under services"),
+            );
+            return None;
+        }
+        Some(name)
+    };
+    let from = end("from", &mut fields);
+    let to = end("to", &mut fields);
+    let kind = reader
+        .choice(
+            fields.take("kind"),
+            &fields.path("kind"),
+            RelationKind::parse,
+            RelationKind::choices,
+        )
+        .unwrap_or(RelationKind::Reference);
+    let required = fields
+        .take("required")
+        .filter(|n| !yaml_reader::is_null(n))
+        .and_then(|n| reader.boolean(n, &fields.path("required")))
+        .unwrap_or(true);
+    let cached = fields
+        .take("cached")
+        .filter(|n| !yaml_reader::is_null(n))
+        .and_then(|n| reader.boolean(n, &fields.path("cached")))
+        .unwrap_or(false);
+    let policy = reader.choice(
+        fields.take("policy"),
+        &fields.path("policy"),
+        Policy::parse,
+        Policy::choices,
+    );
+    let on_broken = reader.choice(
+        fields.take("on_broken"),
+        &fields.path("on_broken"),
+        OnBroken::parse,
+        OnBroken::choices,
+    );
+    fields.finish(reader, RELATION_FIELDS);
+    Some(Relation {
+        name: name?,
+        from: from?,
+        to: to?,
+        kind,
+        required,
+        cached,
+        policy,
+        on_broken,
+    })
+}
+
+/// The document shape of `GET /api/v1/topology`: what `parse` reads back
+/// into the same model. Optional fields that are unset are left out.
+pub fn to_json(topology: &Topology) -> Value {
+    let services: Vec<Value> = topology
+        .services
+        .iter()
+        .map(|s| {
+            let mut service = Map::new();
+            service.insert("name".into(), json!(s.name));
+            put(&mut service, "team", s.team.as_deref().map(Value::from));
+            put(
+                &mut service,
+                "description",
+                s.description.as_deref().map(Value::from),
+            );
+            put(&mut service, "datastore", s.datastore.map(|v| json!(v)));
+            put(&mut service, "pattern", s.pattern.map(|v| json!(v)));
+            let mut backup = Map::new();
+            put(&mut backup, "method", s.backup.method.map(|v| json!(v)));
+            put(
+                &mut backup,
+                "interval",
+                s.backup.interval_s.map(|v| json!(format_duration(v))),
+            );
+            put(
+                &mut backup,
+                "duration",
+                s.backup.duration_s.map(|v| json!(format_duration(v))),
+            );
+            if !backup.is_empty() {
+                service.insert("backup".into(), Value::Object(backup));
+            }
+            put(&mut service, "prefers", s.prefers.map(|v| json!(v)));
+            Value::Object(service)
+        })
+        .collect();
+    let relations: Vec<Value> = topology
+        .relations
+        .iter()
+        .map(|r| {
+            let mut relation = Map::new();
+            relation.insert("name".into(), json!(r.name));
+            relation.insert("from".into(), json!(r.from));
+            relation.insert("to".into(), json!(r.to));
+            relation.insert("kind".into(), json!(r.kind));
+            relation.insert("required".into(), json!(r.required));
+            relation.insert("cached".into(), json!(r.cached));
+            put(&mut relation, "policy", r.policy.map(|v| json!(v)));
+            put(&mut relation, "on_broken", r.on_broken.map(|v| json!(v)));
+            Value::Object(relation)
+        })
+        .collect();
+    json!({ "services": services, "relations": relations })
+}
+
+fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(value) = value {
+        map.insert(key.into(), value);
+    }
+}
+
+/// The same document as YAML, for download and `Accept: application/yaml`.
+pub fn to_yaml(topology: &Topology) -> String {
+    let mut out = String::new();
+    let document = json_to_yaml(&to_json(topology));
+    YamlEmitter::new(&mut out)
+        .dump(&document)
+        .expect("writing YAML into a String cannot fail");
+    out.push('\n');
+    out
+}
+
+fn json_to_yaml(value: &Value) -> Yaml<'static> {
+    match value {
+        Value::Null => Yaml::Value(Scalar::Null),
+        Value::Bool(b) => Yaml::Value(Scalar::Boolean(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Yaml::Value(Scalar::Integer(i)),
+            None => Yaml::Value(Scalar::String(n.to_string().into())),
+        },
+        Value::String(s) => Yaml::Value(Scalar::String(s.clone().into())),
+        Value::Array(items) => Yaml::Sequence(items.iter().map(json_to_yaml).collect()),
+        Value::Object(map) => {
+            let mut mapping = Mapping::new();
+            for (k, v) in map {
+                mapping.insert(
+                    Yaml::Value(Scalar::String(k.clone().into())),
+                    json_to_yaml(v),
+                );
+            }
+            Yaml::Mapping(mapping)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOP: &str = r#"
+services:
+  - name: customers
+    team: crm
+    datastore: postgres
+    pattern: snapshot
+    backup: { method: pitr, interval: 24h, duration: 20m }
+    prefers: consistency
+  - name: orders
+    datastore: mongodb
+    backup: { method: logical-dump, duration: 3600 }
+relations:
+  - { name: order.customer, from: orders, to: customers }
+  - { name: order.audit, from: orders, to: orders, required: false, on_broken: ignore }
+"#;
+
+    #[test]
+    fn a_document_round_trips_through_the_model() {
+        let topology = parse(SHOP).expect("valid");
+        assert_eq!(topology.services.len(), 2);
+        assert_eq!(topology.services[0].backup.duration_s, Some(1200));
+        assert_eq!(topology.services[1].backup.duration_s, Some(3600));
+        assert_eq!(topology.relations[0].kind, RelationKind::Reference);
+        assert!(topology.relations[0].required);
+        assert_eq!(parse(&to_yaml(&topology)), Ok(topology.clone()));
+        assert_eq!(parse(&to_json(&topology).to_string()), Ok(topology));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line_and_field() {
+        let text = "services:\n  - name: a\n  - name: a\n    datastore: oracle\n    colour: red\nrelations:\n  - { name: r, from: a, to: ghost }\n";
+        let problems = parse(text).unwrap_err();
+        let seen: Vec<(Option<usize>, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.field.as_str()))
+            .collect();
+        assert!(
+            seen.contains(&(Some(3), "services[1].name")),
+            "{problems:?}"
+        );
+        assert!(
+            seen.contains(&(Some(4), "services[1].datastore")),
+            "{problems:?}"
+        );
+        assert!(
+            seen.contains(&(Some(5), "services[1].colour")),
+            "{problems:?}"
+        );
+        assert!(seen.contains(&(Some(7), "relations[0].to")), "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+
+    #[test]
+    fn malformed_yaml_is_one_located_problem() {
+        let problems = parse("services:\n  - name: [unclosed\n").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.starts_with("malformed YAML"));
+        assert!(problems[0].line.is_some());
+    }
+
+    #[test]
+    fn names_must_be_slugs() {
+        assert!(is_slug("order-service_2"));
+        for bad in ["", "Orders", "-x", "a b", "ü"] {
+            assert!(!is_slug(bad), "{bad:?}");
+        }
+    }
+}

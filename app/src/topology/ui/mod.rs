@@ -1,0 +1,8 @@
+//! The topology and lockstep-group pages.
+
+mod groups_page;
+mod topology_page;
+mod upload;
+
+pub use groups_page::GroupsPage;
+pub use topology_page::TopologyPage;

@@ -1,0 +1,227 @@
+use leptos::prelude::*;
+
+use super::upload::TopologyUpload;
+use crate::components::{EmptyState, ErrorNotice, PageHeader};
+use crate::topology::api::{load_topology_view, SetRelationPolicy, TopologyView, UploadTopology};
+use crate::topology::model::{format_duration, Policy, Relation, RelationKind, Service};
+
+const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
+const TD: &str = "px-3 py-2 align-top";
+
+#[component]
+pub fn TopologyPage() -> impl IntoView {
+    let set_policy = ServerAction::<SetRelationPolicy>::new();
+    let upload = ServerAction::<UploadTopology>::new();
+    let view_data = Resource::new(
+        move || (set_policy.version().get(), upload.version().get()),
+        |_| load_topology_view(),
+    );
+
+    view! {
+        <PageHeader
+            title="Topology"
+            subtitle="The services of the architecture, how each is backed up, and the references between them."
+        />
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the topology…"</p> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(data) if data.topology.services.is_empty() => empty().into_any(),
+                    Ok(data) => model(data, set_policy).into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <TopologyUpload action=upload />
+    }
+}
+
+fn empty() -> impl IntoView {
+    view! {
+        <EmptyState
+            title="No services modelled yet"
+            example="curl -X PUT http://127.0.0.1:3000/api/v1/topology \\
+    -H \"Authorization: Bearer $LOCKSTEP_ADMIN_TOKEN\" -H 'Content-Type: application/yaml' \\
+    --data-binary @topology.yaml"
+        >
+            <p>
+                "Services will appear here with their owner team, datastore and backup schedule, and the relations between them with their backup policy."
+            </p>
+            <p>"Paste a topology document below, or upload it through the API:"</p>
+        </EmptyState>
+    }
+}
+
+fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> impl IntoView {
+    let group_of = move |name: &str| {
+        data.groups
+            .iter()
+            .find(|g| g.services.iter().any(|s| s == name))
+            .map(|g| g.id.clone())
+            .unwrap_or_default()
+    };
+    let services = data.topology.services.clone();
+    let relations = data.topology.relations.clone();
+    view! {
+        <section class="mb-8">
+            <h2 class="mb-3 text-lg font-medium">
+                "Services " <span class="text-slate-500">{format!("({})", services.len())}</span>
+            </h2>
+            <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                    <thead>
+                        <tr>
+                            <th class=TH>"Service"</th>
+                            <th class=TH>"Team"</th>
+                            <th class=TH>"Datastore"</th>
+                            <th class=TH>"Backup"</th>
+                            <th class=TH>"Prefers"</th>
+                            <th class=TH>"Lockstep group"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                        {services
+                            .into_iter()
+                            .map(|s| {
+                                let group = group_of(&s.name);
+                                service_row(s, group)
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section>
+            <h2 class="mb-3 text-lg font-medium">
+                "Relations " <span class="text-slate-500">{format!("({})", relations.len())}</span>
+            </h2>
+            {if relations.is_empty() {
+                view! {
+                    <p class="text-sm text-slate-500">
+                        "No relations: every service can be backed up on its own."
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                        <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                            <thead>
+                                <tr>
+                                    <th class=TH>"Relation"</th>
+                                    <th class=TH>"From → to"</th>
+                                    <th class=TH>"Kind"</th>
+                                    <th class=TH>"Required"</th>
+                                    <th class=TH>"Cached"</th>
+                                    <th class=TH>"On broken link"</th>
+                                    <th class=TH>"Policy"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                                {relations.into_iter().map(|r| relation_row(r, set_policy)).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+fn service_row(service: Service, group: String) -> impl IntoView {
+    let backup = match (
+        service.backup.method,
+        service.backup.interval_s,
+        service.backup.duration_s,
+    ) {
+        (None, None, None) => "—".to_string(),
+        (method, interval, duration) => {
+            let mut parts = vec![method.map_or("unspecified".into(), |m| m.to_string())];
+            if let Some(i) = interval {
+                parts.push(format!("every {}", format_duration(i)));
+            }
+            if let Some(d) = duration {
+                parts.push(format!("takes {}", format_duration(d)));
+            }
+            parts.join(", ")
+        }
+    };
+    view! {
+        <tr data-testid="service-row" data-service=service.name.clone()>
+            <td class=TD>
+                <div class="font-medium">{service.name.clone()}</div>
+                <div class="text-xs text-slate-500">{service.description.clone()}</div>
+            </td>
+            <td class=TD>{service.team.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class=TD>
+                {service.datastore.map_or("—".into(), |d| d.to_string())}
+                <span class="text-xs text-slate-500">
+                    {service.pattern.map(|p| format!(" · {p}"))}
+                </span>
+            </td>
+            <td class=TD>{backup}</td>
+            <td class=TD>{service.prefers.map_or("—".into(), |p| p.to_string())}</td>
+            <td class=TD data-testid="service-group">{group}</td>
+        </tr>
+    }
+}
+
+fn relation_row(relation: Relation, set_policy: ServerAction<SetRelationPolicy>) -> impl IntoView {
+    let effective = relation.effective_policy();
+    let overridden = relation.policy.is_some();
+    let next = match effective {
+        Policy::Lockstep => Policy::Tolerate,
+        Policy::Tolerate => Policy::Lockstep,
+    };
+    let name = relation.name.clone();
+    let flip = move |_| {
+        set_policy.dispatch(SetRelationPolicy {
+            relation: name.clone(),
+            policy: next.to_string(),
+        });
+    };
+    let badge = match effective {
+        Policy::Lockstep => "bg-indigo-100 text-indigo-800 dark:bg-indigo-950 dark:text-indigo-200",
+        Policy::Tolerate => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-200",
+    };
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    view! {
+        <tr data-testid="relation-row" data-relation=relation.name.clone()>
+            <td class=TD>
+                <span class="font-medium">{relation.name.clone()}</span>
+            </td>
+            <td class=TD>{format!("{} → {}", relation.from, relation.to)}</td>
+            <td class=TD>
+                {match relation.kind {
+                    RelationKind::Reference => "reference",
+                    RelationKind::Mirror => "⇄ mirror",
+                }}
+            </td>
+            <td class=TD>{yes_no(relation.required)}</td>
+            <td class=TD>{yes_no(relation.cached)}</td>
+            <td class=TD>{relation.on_broken.map_or("—".into(), |o| o.to_string())}</td>
+            <td class=TD>
+                <div class="flex items-center gap-2">
+                    <span
+                        data-testid="relation-policy"
+                        class=format!("rounded-full px-2 py-0.5 text-xs font-medium {badge}")
+                    >
+                        {effective.to_string()}
+                    </span>
+                    <span class="text-xs text-slate-500">
+                        {if overridden { "set by architect" } else { "default" }}
+                    </span>
+                    <button
+                        type="button"
+                        data-testid="flip-policy"
+                        on:click=flip
+                        disabled=move || set_policy.pending().get()
+                        class="rounded-md border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
+                    >
+                        {format!("Make {next}")}
+                    </button>
+                </div>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,97 @@
+//! `PUT/GET /api/v1/topology` and `GET /api/v1/lockstep-groups`.
+
+use app::{
+    error::AppError,
+    state::AppState,
+    topology::{db, document, groups::lockstep_groups, model::LockstepGroup},
+};
+use axum::{
+    extract::{DefaultBodyLimit, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use serde_json::Value;
+
+use super::{auth::Admin, ApiError};
+
+/// A topology of 5,000 services and 50,000 relations is about 6 MiB of YAML.
+const TOPOLOGY_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/topology",
+            get(get_topology)
+                .put(put_topology)
+                .layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)),
+        )
+        .route("/api/v1/lockstep-groups", get(get_groups))
+        .route("/topology.yaml", get(download_yaml))
+}
+
+/// The dashboard's "download topology.yaml" link (the browser has a
+/// session, not a bearer token).
+async fn download_yaml(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let topology = db::load(&state.pool).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/yaml"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"topology.yaml\"",
+            ),
+        ],
+        document::to_yaml(&topology),
+    )
+        .into_response())
+}
+
+/// YAML when the client asks for it, JSON otherwise.
+async fn get_topology(
+    _: Admin,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let topology = db::load(&state.pool).await?;
+    let wants_yaml = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("yaml"));
+    Ok(if wants_yaml {
+        (
+            [(header::CONTENT_TYPE, "application/yaml")],
+            document::to_yaml(&topology),
+        )
+            .into_response()
+    } else {
+        Json(document::to_json(&topology)).into_response()
+    })
+}
+
+/// Replaces the whole model. The body is YAML or JSON (JSON is YAML 1.2, so
+/// one reader locates problems in both); on any problem, 422 lists them all
+/// and nothing changes.
+async fn put_topology(
+    _: Admin,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))?;
+    let topology = document::parse(text).map_err(AppError::Rejected)?;
+    db::replace(&state.pool, &topology).await?;
+    Ok((
+        StatusCode::OK,
+        Json(document::to_json(&db::load(&state.pool).await?)),
+    ))
+}
+
+async fn get_groups(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<LockstepGroup>>, ApiError> {
+    let topology = db::load(&state.pool).await?;
+    Ok(Json(lockstep_groups(&topology)))
+}
