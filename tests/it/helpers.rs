@@ -47,3 +47,27 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
         client: reqwest::Client::new(),
     }
 }
+
+impl TestApp {
+    /// A request with the admin token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
+    pub async fn put_topology(&self, content_type: &str, body: &str) -> reqwest::Response {
+        self.admin(reqwest::Method::PUT, "/api/v1/topology")
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.admin(reqwest::Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+}

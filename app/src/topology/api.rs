@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::model::{LockstepGroup, Policy, Topology};
+use super::model::{LockstepGroup, Topology};
 use crate::error::AppError;
 
 /// Everything the topology and groups pages draw, in one round trip.
@@ -26,10 +26,12 @@ pub async fn load_topology_view() -> Result<TopologyView, AppError> {
 pub async fn set_relation_policy(relation: String, policy: String) -> Result<(), AppError> {
     let policy = match policy.as_str() {
         "default" => None,
-        other => Some(Policy::parse(other).ok_or_else(|| AppError::Invalid {
-            field: "policy".into(),
-            message: format!("expected lockstep, tolerate or default, not {other:?}"),
-        })?),
+        other => Some(
+            super::model::Policy::parse(other).ok_or_else(|| AppError::Invalid {
+                field: "policy".into(),
+                message: format!("expected lockstep, tolerate or default, not {other:?}"),
+            })?,
+        ),
     };
     let pool = crate::state::db()?;
     super::db::set_policy(&pool, &relation, policy).await

@@ -53,6 +53,8 @@ pub fn parse(text: &str) -> Result<Topology, Vec<Problem>> {
     if reader.problems.is_empty() {
         Ok(topology)
     } else {
+        // In reading order, so the author can fix them top to bottom.
+        reader.problems.sort_by_key(|p| p.line);
         Err(reader.problems)
     }
 }

@@ -1,0 +1,56 @@
+import { test, expect, open } from "./fixtures";
+
+const THREE_SERVICES = `services:
+  - name: orders
+    datastore: postgres
+    backup: { method: pitr, duration: 10m }
+  - name: customers
+    datastore: mongodb
+    backup: { method: logical-dump, duration: 40m }
+  - name: shipping
+    datastore: mysql
+relations:
+  - { name: order.customer, from: orders, to: customers }
+  - { name: shipment.order, from: shipping, to: orders }
+`;
+
+test("an architect applies a topology, sees the groups and splits one", async ({ page }) => {
+  await open(page, "/topology");
+  await page.getByLabel("Document").fill(THREE_SERVICES);
+  await page.getByTestId("apply-topology").click();
+  await expect(page.getByTestId("upload-ok")).toHaveText("Applied: 3 services modelled.");
+
+  // Both relations are required and uncached: one group of three.
+  const rows = page.getByTestId("service-row");
+  await expect(rows).toHaveCount(3);
+  for (const name of ["customers", "orders", "shipping"]) {
+    await expect(page.locator(`[data-service="${name}"] [data-testid="service-group"]`)).toHaveText("customers");
+  }
+
+  // Tolerating shipment.order splits shipping off.
+  const relation = page.locator('[data-relation="shipment.order"]');
+  await expect(relation.getByTestId("relation-policy")).toHaveText("lockstep");
+  await relation.getByTestId("flip-policy").click();
+  await expect(relation.getByTestId("relation-policy")).toHaveText("tolerate");
+  await expect(page.locator('[data-service="shipping"] [data-testid="service-group"]')).toHaveText("shipping");
+  await expect(page.locator('[data-service="orders"] [data-testid="service-group"]')).toHaveText("customers");
+
+  // The groups page tells the price of the remaining group.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Lockstep groups" }).click();
+  const group = page.locator('[data-testid="lockstep-group"][data-group="customers"]');
+  await expect(group.getByTestId("group-member")).toHaveText(["customers", "orders"]);
+  await expect(group).toContainText("freezes writes to all 2 services for 40m");
+  await expect(page.getByTestId("exposure")).toContainText("shipment.order");
+});
+
+test("a rejected document lists its problems and changes nothing", async ({ page }) => {
+  await open(page, "/topology");
+  const before = await page.getByTestId("service-row").count();
+  await page.getByLabel("Document").fill("services:\n  - name: a\nrelations:\n  - { name: r, from: a, to: ghost }\n");
+  await page.getByTestId("apply-topology").click();
+  const error = page.getByTestId("error");
+  await expect(error).toContainText("rejected");
+  await expect(error).toContainText('line 4: relations[0].to: unknown service "ghost"');
+  await page.reload();
+  await expect(page.getByTestId("service-row")).toHaveCount(before);
+});
