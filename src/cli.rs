@@ -34,6 +34,10 @@ pub struct Cli {
     )]
     pub admin_token: Option<String>,
 
+    /// Load the demo architecture into an empty database at start.
+    #[arg(long, env = "LOCKSTEP_DEMO", global = true)]
+    pub demo: bool,
+
     /// `pretty` for people at a terminal, `json` for log collectors.
     #[arg(long, env = "LOCKSTEP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,

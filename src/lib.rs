@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod db;
+pub mod demo;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

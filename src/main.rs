@@ -9,7 +9,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     match cli.command.unwrap_or_default() {
-        Command::Serve => startup::serve(&cli.database_url, cli.addr, cli.admin_token).await,
+        Command::Serve => {
+            startup::serve(&cli.database_url, cli.addr, cli.admin_token, cli.demo).await
+        }
         Command::Migrate => {
             let pool = db::connect(&cli.database_url).await?;
             db::migrate(&pool).await?;

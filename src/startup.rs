@@ -16,7 +16,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{db, routes};
+use crate::{db, demo, routes};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -58,9 +58,13 @@ pub async fn serve(
     database_url: &str,
     addr: SocketAddr,
     admin_token: Option<String>,
+    demo: bool,
 ) -> anyhow::Result<()> {
     let pool = db::connect(database_url).await?;
     db::migrate(&pool).await?;
+    if demo {
+        demo::load_if_empty(&pool).await?;
+    }
     let state = AppState::new(leptos_options(addr)?, pool, admin_token);
     let listener = TcpListener::bind(addr)
         .await

@@ -27,6 +27,12 @@ test("an architect applies a topology, sees the groups and splits one", async ({
     await expect(page.locator(`[data-service="${name}"] [data-testid="service-group"]`)).toHaveText("customers");
   }
 
+  // The picture draws every service and relation, and shades the group.
+  const graph = page.getByTestId("topology-graph");
+  await expect(graph.getByTestId("graph-node")).toHaveCount(3);
+  await expect(graph.locator('[data-relation="shipment.order"]')).toHaveAttribute("data-policy", "lockstep");
+  await expect(graph.getByTestId("graph-cluster")).toHaveCount(1);
+
   // Tolerating shipment.order splits shipping off.
   const relation = page.locator('[data-relation="shipment.order"]');
   await expect(relation.getByTestId("relation-policy")).toHaveText("lockstep");
@@ -34,6 +40,11 @@ test("an architect applies a topology, sees the groups and splits one", async ({
   await expect(relation.getByTestId("relation-policy")).toHaveText("tolerate");
   await expect(page.locator('[data-service="shipping"] [data-testid="service-group"]')).toHaveText("shipping");
   await expect(page.locator('[data-service="orders"] [data-testid="service-group"]')).toHaveText("customers");
+  await expect(graph.locator('[data-relation="shipment.order"]')).toHaveAttribute("data-policy", "tolerate");
+
+  // A click on a service in the picture opens its row.
+  await graph.locator('[data-testid="graph-node"][data-service="shipping"]').click();
+  await expect(page).toHaveURL(/#service-shipping$/);
 
   // The groups page tells the price of the remaining group.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Lockstep groups" }).click();

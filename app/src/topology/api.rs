@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::model::{LockstepGroup, Topology};
+use super::model::{LockstepGroup, Picture, Topology};
 use crate::error::AppError;
 
 /// Everything the topology and groups pages draw, in one round trip.
@@ -11,6 +11,7 @@ use crate::error::AppError;
 pub struct TopologyView {
     pub topology: Topology,
     pub groups: Vec<LockstepGroup>,
+    pub picture: Picture,
 }
 
 #[server(prefix = "/api/fn", endpoint = "topology_view")]
@@ -18,7 +19,12 @@ pub async fn load_topology_view() -> Result<TopologyView, AppError> {
     let pool = crate::state::db()?;
     let topology = super::db::load(&pool).await?;
     let groups = super::groups::lockstep_groups(&topology);
-    Ok(TopologyView { topology, groups })
+    let picture = super::picture::draw(&topology, &groups);
+    Ok(TopologyView {
+        topology,
+        groups,
+        picture,
+    })
 }
 
 /// `policy` is `lockstep`, `tolerate`, or `default` to drop the override.

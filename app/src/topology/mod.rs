@@ -8,6 +8,8 @@ pub mod document;
 #[cfg(feature = "ssr")]
 pub mod groups;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod picture;
 mod ui;
 
 pub use ui::{GroupsPage, TopologyPage};

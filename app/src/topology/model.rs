@@ -182,6 +182,49 @@ impl SharedBackup {
     }
 }
 
+/// The topology drawn: boxes for services, paths for relations, shaded
+/// rectangles behind lockstep groups. Coordinates in SVG user units.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Picture {
+    pub width: f64,
+    pub height: f64,
+    pub nodes: Vec<PictureNode>,
+    pub edges: Vec<PictureEdge>,
+    pub clusters: Vec<PictureCluster>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PictureNode {
+    pub name: String,
+    /// The datastore, shown under the name.
+    pub label: String,
+    /// Index of the service's group in the groups list (for its colour).
+    pub group: usize,
+    /// Top-left corner and size.
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PictureEdge {
+    pub relation: String,
+    /// SVG path data, from the source's border to the target's.
+    pub path: String,
+    pub lockstep: bool,
+    pub mirror: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PictureCluster {
+    pub group: usize,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
 /// Seconds as the shortest readable duration: `90` → `1m30s`, `86400` → `1d`.
 pub fn format_duration(seconds: i64) -> String {
     if seconds == 0 {

@@ -1,5 +1,6 @@
 //! The topology and lockstep-group pages.
 
+mod graph;
 mod groups_page;
 mod topology_page;
 mod upload;

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::graph::TopologyGraph;
 use super::upload::TopologyUpload;
 use crate::components::{EmptyState, ErrorNotice, PageHeader};
 use crate::topology::api::{load_topology_view, SetRelationPolicy, TopologyView, UploadTopology};
@@ -61,7 +62,9 @@ fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> imp
     };
     let services = data.topology.services.clone();
     let relations = data.topology.relations.clone();
+    let picture = data.picture.clone();
     view! {
+        <TopologyGraph picture />
         <section class="mb-8">
             <h2 class="mb-3 text-lg font-medium">
                 "Services " <span class="text-slate-500">{format!("({})", services.len())}</span>
@@ -147,7 +150,12 @@ fn service_row(service: Service, group: String) -> impl IntoView {
         }
     };
     view! {
-        <tr data-testid="service-row" data-service=service.name.clone()>
+        <tr
+            id=format!("service-{}", service.name)
+            data-testid="service-row"
+            data-service=service.name.clone()
+            class="target:bg-indigo-50 dark:target:bg-indigo-950"
+        >
             <td class=TD>
                 <div class="font-medium">{service.name.clone()}</div>
                 <div class="text-xs text-slate-500">{service.description.clone()}</div>
