@@ -16,7 +16,7 @@ relations:
 
 test("an architect applies a topology, sees the groups and splits one", async ({ page }) => {
   await open(page, "/topology");
-  await page.getByLabel("Document").fill(THREE_SERVICES);
+  await page.getByLabel("Topology document").fill(THREE_SERVICES);
   await page.getByTestId("apply-topology").click();
   await expect(page.getByTestId("upload-ok")).toHaveText("Applied: 3 services modelled.");
 
@@ -24,7 +24,7 @@ test("an architect applies a topology, sees the groups and splits one", async ({
   const rows = page.getByTestId("service-row");
   await expect(rows).toHaveCount(3);
   for (const name of ["customers", "orders", "shipping"]) {
-    await expect(page.locator(`[data-service="${name}"] [data-testid="service-group"]`)).toHaveText("customers");
+    await expect(page.locator(`[data-testid="service-row"][data-service="${name}"] [data-testid="service-group"]`)).toHaveText("customers");
   }
 
   // The picture draws every service and relation, and shades the group.
@@ -34,12 +34,12 @@ test("an architect applies a topology, sees the groups and splits one", async ({
   await expect(graph.getByTestId("graph-cluster")).toHaveCount(1);
 
   // Tolerating shipment.order splits shipping off.
-  const relation = page.locator('[data-relation="shipment.order"]');
+  const relation = page.locator('[data-testid="relation-row"][data-relation="shipment.order"]');
   await expect(relation.getByTestId("relation-policy")).toHaveText("lockstep");
   await relation.getByTestId("flip-policy").click();
   await expect(relation.getByTestId("relation-policy")).toHaveText("tolerate");
-  await expect(page.locator('[data-service="shipping"] [data-testid="service-group"]')).toHaveText("shipping");
-  await expect(page.locator('[data-service="orders"] [data-testid="service-group"]')).toHaveText("customers");
+  await expect(page.locator('[data-testid="service-row"][data-service="shipping"] [data-testid="service-group"]')).toHaveText("shipping");
+  await expect(page.locator('[data-testid="service-row"][data-service="orders"] [data-testid="service-group"]')).toHaveText("customers");
   await expect(graph.locator('[data-relation="shipment.order"]')).toHaveAttribute("data-policy", "tolerate");
 
   // A click on a service in the picture opens its row.
@@ -57,11 +57,43 @@ test("an architect applies a topology, sees the groups and splits one", async ({
 test("a rejected document lists its problems and changes nothing", async ({ page }) => {
   await open(page, "/topology");
   const before = await page.getByTestId("service-row").count();
-  await page.getByLabel("Document").fill("services:\n  - name: a\nrelations:\n  - { name: r, from: a, to: ghost }\n");
+  await page.getByLabel("Topology document").fill("services:\n  - name: a\nrelations:\n  - { name: r, from: a, to: ghost }\n");
   await page.getByTestId("apply-topology").click();
   const error = page.getByTestId("error");
   await expect(error).toContainText("rejected");
   await expect(error).toContainText('line 4: relations[0].to: unknown service "ghost"');
   await page.reload();
   await expect(page.getByTestId("service-row")).toHaveCount(before);
+});
+
+test("a topology file can be loaded from disk and applied", async ({ page }) => {
+  await open(page, "/topology");
+  await page.locator("#topology-document-file").setInputFiles({
+    name: "topology.yaml",
+    mimeType: "application/yaml",
+    buffer: Buffer.from("services:\n  - { name: billing, datastore: postgres }\n  - { name: ledger }\nrelations:\n  - { name: bill.ledger, from: billing, to: ledger, kind: mirror }\n"),
+  });
+  await expect(page.getByLabel("Topology document")).toHaveValue(/name: billing/);
+  await page.getByTestId("apply-topology").click();
+  await expect(page.getByTestId("upload-ok")).toHaveText("Applied: 2 services modelled.");
+  await expect(page.getByTestId("service-row")).toHaveCount(2);
+  await expect(page.locator('[data-testid="relation-row"][data-relation="bill.ledger"]')).toContainText("mirror");
+});
+
+test("a Backstage catalog is imported with what was skipped and why", async ({ page }) => {
+  await open(page, "/topology");
+  const catalog = [
+    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: checkout }\nspec: { owner: group:default/payments-team, dependsOn: [resource:checkout-db, component:billing] }",
+    "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: { name: checkout-db }\nspec: { type: database }",
+    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: billing }\nspec: { owner: finance }",
+    "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: { name: shop }",
+  ].join("\n---\n");
+  await page.getByLabel("Catalog (multi-document YAML)").fill(catalog);
+  await page.getByTestId("import-backstage").click();
+  await expect(page.getByTestId("import-report")).toContainText("Imported 2 services and 1 relations.");
+  await expect(page.getByTestId("import-skipped")).toContainText(["system shop: systems group components"]);
+  const row = page.locator('[data-testid="service-row"][data-service="checkout"]');
+  await expect(row).toContainText("payments-team");
+  await expect(row).toContainText("postgres");
+  await expect(page.locator('[data-testid="relation-row"][data-relation="checkout.billing"]')).toContainText("checkout → billing");
 });

@@ -227,3 +227,78 @@ async fn the_api_wants_the_admin_token(pool: PgPool) {
         json!([])
     );
 }
+
+#[sqlx::test]
+async fn a_backstage_catalog_merges_into_the_model(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.put_topology("application/yaml", SHOP).await;
+    let catalog = "kind: Component\nmetadata: { name: orders }\nspec: { owner: group:default/sales, dependsOn: [resource:orders-db, component:fraud] }\n---\nkind: Resource\nmetadata: { name: orders-db }\nspec: { type: mysql }\n---\nkind: Component\nmetadata: { name: fraud }\nspec: { owner: risk }\n---\nkind: Group\nmetadata: { name: sales }\n";
+    let response = app
+        .admin(reqwest::Method::POST, "/api/v1/import/backstage")
+        .header("content-type", "application/yaml")
+        .body(catalog)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["services"], json!(["fraud", "orders"]));
+    assert_eq!(report["relations"], json!(["orders.fraud"]));
+    assert_eq!(report["skipped"][0]["kind"], "group");
+
+    let topology = app.get_json("/api/v1/topology").await;
+    let services = topology["services"].as_array().unwrap();
+    assert_eq!(
+        services.len(),
+        5,
+        "the four modelled services stay, fraud joins"
+    );
+    let orders = services.iter().find(|s| s["name"] == "orders").unwrap();
+    assert_eq!(orders["team"], "sales");
+    assert_eq!(orders["datastore"], "mysql");
+    assert_eq!(orders["backup"]["interval"], "1h", "kept from the model");
+
+    let malformed = app
+        .admin(reqwest::Method::POST, "/api/v1/import/backstage")
+        .body("kind: [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 422);
+    assert_eq!(app.get_json("/api/v1/topology").await, topology);
+}
+
+#[sqlx::test]
+async fn each_group_has_a_markdown_runbook(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.put_topology("application/yaml", SHOP).await;
+    let response = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/lockstep-groups/customers/runbook",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    let markdown = response.text().await.unwrap();
+    assert!(markdown.starts_with("# Runbook: lockstep group customers, orders"));
+    assert!(markdown.contains("**45m** (customers)"), "{markdown}");
+
+    let download = app.get("/groups/customers/runbook.md").await;
+    assert_eq!(
+        download.headers()["content-disposition"],
+        "attachment; filename=\"runbook-customers.md\""
+    );
+
+    let missing = app
+        .admin(reqwest::Method::GET, "/api/v1/lockstep-groups/nope/runbook")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

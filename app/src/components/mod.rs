@@ -1,5 +1,6 @@
 //! UI pieces shared by every feature.
 
+mod document_field;
 mod empty_state;
 mod error_notice;
 mod not_found;
@@ -7,6 +8,7 @@ mod page_header;
 mod theme_toggle;
 mod top_bar;
 
+pub use document_field::DocumentField;
 pub use empty_state::EmptyState;
 pub use error_notice::ErrorNotice;
 pub use not_found::NotFoundPage;

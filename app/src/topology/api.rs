@@ -52,3 +52,23 @@ pub async fn upload_topology(document: String) -> Result<usize, AppError> {
     super::db::replace(&pool, &topology).await?;
     Ok(topology.services.len())
 }
+
+/// Merges a Backstage catalog into the model (the API route and the UI
+/// share this).
+#[cfg(feature = "ssr")]
+pub async fn apply_backstage_catalog(
+    pool: &sqlx::PgPool,
+    catalog: &str,
+) -> Result<super::model::ImportReport, AppError> {
+    let current = super::db::load(pool).await?;
+    let (merged, report) =
+        super::backstage::import(catalog, &current).map_err(AppError::Rejected)?;
+    super::db::replace(pool, &merged).await?;
+    Ok(report)
+}
+
+#[server(prefix = "/api/fn", endpoint = "import_backstage")]
+pub async fn import_backstage(catalog: String) -> Result<super::model::ImportReport, AppError> {
+    let pool = crate::state::db()?;
+    apply_backstage_catalog(&pool, &catalog).await
+}

@@ -2,6 +2,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod backstage;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod document;
@@ -10,6 +12,8 @@ pub mod groups;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod picture;
+#[cfg(feature = "ssr")]
+pub mod runbook;
 mod ui;
 
 pub use ui::{GroupsPage, TopologyPage};

@@ -182,6 +182,22 @@ impl SharedBackup {
     }
 }
 
+/// What a Backstage catalog import did: which services and relations it
+/// added or updated, and every entity it left out with the reason.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub services: Vec<String>,
+    pub relations: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub kind: String,
+    pub name: String,
+    pub reason: String,
+}
+
 /// The topology drawn: boxes for services, paths for relations, shaded
 /// rectangles behind lockstep groups. Coordinates in SVG user units.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

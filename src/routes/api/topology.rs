@@ -3,13 +3,18 @@
 use app::{
     error::AppError,
     state::AppState,
-    topology::{db, document, groups::lockstep_groups, model::LockstepGroup},
+    topology::{
+        api, db, document,
+        groups::lockstep_groups,
+        model::{ImportReport, LockstepGroup},
+        runbook,
+    },
 };
 use axum::{
-    extract::{DefaultBodyLimit, State},
+    extract::{DefaultBodyLimit, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Json, Router,
 };
 use serde_json::Value;
@@ -28,7 +33,55 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)),
         )
         .route("/api/v1/lockstep-groups", get(get_groups))
+        .route("/api/v1/lockstep-groups/{id}/runbook", get(get_runbook))
+        .route(
+            "/api/v1/import/backstage",
+            post(import_backstage).layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)),
+        )
         .route("/topology.yaml", get(download_yaml))
+        .route("/groups/{id}/runbook.md", get(download_runbook))
+}
+
+async fn runbook(state: &AppState, id: &str) -> Result<String, ApiError> {
+    let topology = db::load(&state.pool).await?;
+    let group = lockstep_groups(&topology)
+        .into_iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| AppError::NotFound(format!("lockstep group {id:?}")))?;
+    Ok(runbook::markdown(&group, &topology))
+}
+
+async fn get_runbook(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let markdown = runbook(&state, &id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+        markdown,
+    )
+        .into_response())
+}
+
+/// The group card's "download runbook" link.
+async fn download_runbook(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let markdown = runbook(&state, &id).await?;
+    let disposition = format!("attachment; filename=\"runbook-{id}.md\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        markdown,
+    )
+        .into_response())
 }
 
 /// The dashboard's "download topology.yaml" link (the browser has a
@@ -78,14 +131,29 @@ async fn put_topology(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))?;
+    let text = utf8(&body)?;
     let topology = document::parse(text).map_err(AppError::Rejected)?;
     db::replace(&state.pool, &topology).await?;
     Ok((
         StatusCode::OK,
         Json(document::to_json(&db::load(&state.pool).await?)),
     ))
+}
+
+/// Merges a multi-document Backstage catalog into the model; reports what
+/// was imported and what was skipped and why.
+async fn import_backstage(
+    _: Admin,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    let text = utf8(&body)?;
+    Ok(Json(api::apply_backstage_catalog(&state.pool, text).await?))
+}
+
+fn utf8(body: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))
 }
 
 async fn get_groups(

@@ -15,8 +15,8 @@ fn fill(group: usize) -> &'static str {
 
 /// The topology as an SVG: solid arrows for lockstep relations, dashed for
 /// tolerated ones, a diamond at the source of mirrors, lockstep groups
-/// shaded. Drag to pan, buttons or the wheel to zoom; a click on a service
-/// jumps to its row.
+/// shaded. Drag to pan, buttons or the wheel to zoom; a click (or Enter)
+/// on a service jumps to its row.
 #[component]
 pub fn TopologyGraph(picture: Picture) -> impl IntoView {
     let full = (0.0, 0.0, picture.width.max(1.0), picture.height.max(1.0));
@@ -141,10 +141,31 @@ pub fn TopologyGraph(picture: Picture) -> impl IntoView {
                 {nodes
                     .into_iter()
                     .map(|n| {
-                        let href = format!("#service-{}", n.name);
+                        let anchor = format!("service-{}", n.name);
                         let service = n.name.clone();
+                        let aria = format!("Open service {}", n.name);
+                        let open = move || {
+                            let _ = window().location().set_hash(&anchor);
+                        };
+                        let open_on_enter = open.clone();
+                        // A <g> rather than an SVG <a>: elements created after
+                        // hydration would get the HTML <a> and not render.
                         view! {
-                            <a href=href data-testid="graph-node" data-service=service>
+                            <g
+                                role="link"
+                                tabindex="0"
+                                aria-label=aria
+                                class="cursor-pointer focus:outline-none"
+                                data-testid="graph-node"
+                                data-service=service
+                                on:pointerdown=|ev| ev.stop_propagation()
+                                on:click=move |_| open()
+                                on:keydown=move |ev| {
+                                    if ev.key() == "Enter" {
+                                        open_on_enter();
+                                    }
+                                }
+                            >
                                 <rect
                                     x=n.x
                                     y=n.y
@@ -174,7 +195,7 @@ pub fn TopologyGraph(picture: Picture) -> impl IntoView {
                                 >
                                     {n.label}
                                 </text>
-                            </a>
+                            </g>
                         }
                     })
                     .collect_view()}

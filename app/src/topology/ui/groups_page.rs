@@ -128,6 +128,14 @@ fn group_card(group: LockstepGroup) -> impl IntoView {
                     .collect_view()}
             </ul>
             <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">{price}</p>
+            <a
+                href=format!("/groups/{}/runbook.md", group.id)
+                download
+                data-testid="runbook-link"
+                class="mt-3 inline-block text-sm font-medium text-indigo-600 underline dark:text-indigo-400"
+            >
+                "Download runbook (Markdown)"
+            </a>
             {(!group.relations.is_empty())
                 .then(|| {
                     view! {

@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 
 use super::graph::TopologyGraph;
-use super::upload::TopologyUpload;
+use super::upload::{BackstageImport, TopologyUpload};
 use crate::components::{EmptyState, ErrorNotice, PageHeader};
-use crate::topology::api::{load_topology_view, SetRelationPolicy, TopologyView, UploadTopology};
+use crate::topology::api::{
+    load_topology_view, ImportBackstage, SetRelationPolicy, TopologyView, UploadTopology,
+};
 use crate::topology::model::{format_duration, Policy, Relation, RelationKind, Service};
 
 const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
@@ -13,8 +15,15 @@ const TD: &str = "px-3 py-2 align-top";
 pub fn TopologyPage() -> impl IntoView {
     let set_policy = ServerAction::<SetRelationPolicy>::new();
     let upload = ServerAction::<UploadTopology>::new();
+    let import = ServerAction::<ImportBackstage>::new();
     let view_data = Resource::new(
-        move || (set_policy.version().get(), upload.version().get()),
+        move || {
+            (
+                set_policy.version().get(),
+                upload.version().get(),
+                import.version().get(),
+            )
+        },
         |_| load_topology_view(),
     );
 
@@ -33,6 +42,7 @@ pub fn TopologyPage() -> impl IntoView {
             })}
         </Transition>
         <TopologyUpload action=upload />
+        <BackstageImport action=import />
     }
 }
 
@@ -47,7 +57,7 @@ fn empty() -> impl IntoView {
             <p>
                 "Services will appear here with their owner team, datastore and backup schedule, and the relations between them with their backup policy."
             </p>
-            <p>"Paste a topology document below, or upload it through the API:"</p>
+            <p>"Paste or load a topology document below, import a Backstage catalog, or upload it through the API:"</p>
         </EmptyState>
     }
 }
