@@ -163,7 +163,7 @@ async fn bench_page() {
     let router = lockstep::startup::build_router(app::state::AppState::new(options, pool, None));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let client = reqwest::Client::new();
-    let mut time = |path: &'static str| {
+    let time = |path: &'static str| {
         let client = client.clone();
         async move {
             let mut times = Vec::new();
