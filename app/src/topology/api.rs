@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::forms::{RelationForm, ServiceForm};
 use super::model::{LockstepGroup, Picture, Topology};
 use crate::error::AppError;
 
@@ -71,4 +72,38 @@ pub async fn apply_backstage_catalog(
 pub async fn import_backstage(catalog: String) -> Result<super::model::ImportReport, AppError> {
     let pool = crate::state::db()?;
     apply_backstage_catalog(&pool, &catalog).await
+}
+
+/// Creates or updates a service from its form.
+#[server(prefix = "/api/fn", endpoint = "save_service")]
+pub async fn save_service(form: ServiceForm) -> Result<(), AppError> {
+    let service = form.validate().map_err(AppError::Rejected)?;
+    let pool = crate::state::db()?;
+    super::db::save_service(&pool, &service).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete_service")]
+pub async fn delete_service(name: String) -> Result<(), AppError> {
+    let pool = crate::state::db()?;
+    super::db::delete_service(&pool, &name).await
+}
+
+/// Creates or updates a relation from its form.
+#[server(prefix = "/api/fn", endpoint = "save_relation")]
+pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
+    let pool = crate::state::db()?;
+    let services: Vec<String> = super::db::load(&pool)
+        .await?
+        .services
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let relation = form.validate(&services).map_err(AppError::Rejected)?;
+    super::db::save_relation(&pool, &relation).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete_relation")]
+pub async fn delete_relation(name: String) -> Result<(), AppError> {
+    let pool = crate::state::db()?;
+    super::db::delete_relation(&pool, &name).await
 }

@@ -10,9 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use saphyr::{Scalar, YamlData};
 
-use super::document::is_slug;
 use super::model::{
-    Backup, Datastore, ImportReport, Relation, RelationKind, Service, Skipped, Topology,
+    is_slug, Backup, Datastore, ImportReport, Relation, RelationKind, Service, Skipped, Topology,
 };
 use crate::problem::Problem;
 use crate::yaml_reader::{self, Node};

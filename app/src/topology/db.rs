@@ -188,3 +188,57 @@ pub async fn set_policy(
     }
     Ok(())
 }
+
+/// Creates or updates one service (by name).
+pub async fn save_service(db: &PgPool, service: &Service) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    lock_topology(&mut tx).await?;
+    upsert_services(&mut tx, std::slice::from_ref(service)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates or updates one relation (by name); both ends must exist.
+pub async fn save_relation(db: &PgPool, relation: &Relation) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    lock_topology(&mut tx).await?;
+    let ends: i64 =
+        sqlx::query_scalar("select count(distinct name) from service where name in ($1, $2)")
+            .bind(&relation.from)
+            .bind(&relation.to)
+            .fetch_one(&mut *tx)
+            .await?;
+    let wanted = if relation.from == relation.to { 1 } else { 2 };
+    if ends != wanted {
+        return Err(AppError::Invalid {
+            field: "to".into(),
+            message: "both ends must be modelled services".into(),
+        });
+    }
+    upsert_relations(&mut tx, std::slice::from_ref(relation)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a service and, with it, every relation that starts or ends there.
+pub async fn delete_service(db: impl PgExecutor<'_>, name: &str) -> Result<(), AppError> {
+    let deleted = sqlx::query("delete from service where name = $1")
+        .bind(name)
+        .execute(db)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("service {name:?}")));
+    }
+    Ok(())
+}
+
+pub async fn delete_relation(db: impl PgExecutor<'_>, name: &str) -> Result<(), AppError> {
+    let deleted = sqlx::query("delete from relation where name = $1")
+        .bind(name)
+        .execute(db)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("relation {name:?}")));
+    }
+    Ok(())
+}

@@ -110,17 +110,6 @@ fn read_topology(reader: &mut Reader, root: &Node<'_>) -> Topology {
     topology
 }
 
-/// Service names are slugs: they appear in URLs and in the services' own
-/// configuration.
-pub fn is_slug(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.len() <= 63
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-}
-
 fn read_name(
     reader: &mut Reader,
     node: Option<&Node<'_>>,
@@ -458,13 +447,5 @@ relations:
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.starts_with("malformed YAML"));
         assert!(problems[0].line.is_some());
-    }
-
-    #[test]
-    fn names_must_be_slugs() {
-        assert!(is_slug("order-service_2"));
-        for bad in ["", "Orders", "-x", "a b", "ü"] {
-            assert!(!is_slug(bad), "{bad:?}");
-        }
     }
 }

@@ -7,6 +7,7 @@ pub mod backstage;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod document;
+pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod groups;
 pub mod model;

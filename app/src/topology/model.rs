@@ -241,6 +241,17 @@ pub struct PictureCluster {
     pub h: f64,
 }
 
+/// Service names are slugs: they appear in URLs and in the services' own
+/// configuration.
+pub fn is_slug(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 /// Seconds as the shortest readable duration: `90` → `1m30s`, `86400` → `1d`.
 pub fn format_duration(seconds: i64) -> String {
     if seconds == 0 {
@@ -333,6 +344,14 @@ mod tests {
         assert_eq!(relation.effective_policy(), Policy::Tolerate);
         relation.policy = Some(Policy::Lockstep);
         assert_eq!(relation.effective_policy(), Policy::Lockstep);
+    }
+
+    #[test]
+    fn names_must_be_slugs() {
+        assert!(is_slug("order-service_2"));
+        for bad in ["", "Orders", "-x", "a b", "ü"] {
+            assert!(!is_slug(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,14 +1,14 @@
-//! Lays the topology out with layout-rs (a Graphviz-style layered layout)
-//! and keeps only the geometry: the page draws the SVG itself, so it can
-//! shade lockstep groups, link nodes and style edges by policy.
+//! Lays the topology out with rust-sugiyama (Sugiyama's layered drawing:
+//! cycle removal, ranking, crossing reduction, Brandes–Köpf coordinates) and
+//! keeps only the geometry: the page draws the SVG itself, so it can shade
+//! lockstep groups, link nodes and style edges by policy.
+//!
+//! The layout library places each connected component on its own; this
+//! module routes the edges as curves between box borders and packs the
+//! components into rows.
 
-use layout::core::base::Orientation;
-use layout::core::color::Color;
-use layout::core::format::{ClipHandle, RenderBackend};
-use layout::core::geometry::Point;
-use layout::core::style::{LineStyleKind, StyleAttr};
-use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
-use layout::topo::layout::VisualGraph;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use rust_sugiyama::configure::{Config, CrossingMinimization};
 
 use super::model::{
     LockstepGroup, Picture, PictureCluster, PictureEdge, PictureNode, Policy, RelationKind,
@@ -18,9 +18,17 @@ use super::model::{
 const NODE_HEIGHT: f64 = 44.0;
 const CLUSTER_PADDING: f64 = 10.0;
 const MARGIN: f64 = 20.0;
+/// Space between packed components.
+const GAP: f64 = 40.0;
+/// Components are packed into rows no wider than this (or the widest one).
+const ROW_WIDTH: f64 = 1600.0;
+
+fn node_width(name: &str) -> f64 {
+    (name.len().max(10) as f64) * 8.0 + 24.0
+}
 
 /// Lays out every service and relation. Self-references are drawn as loops
-/// by the layout; relations to undeclared services cannot reach here.
+/// beside their service; relations to undeclared services cannot reach here.
 pub fn draw(topology: &Topology, groups: &[LockstepGroup]) -> Picture {
     if topology.services.is_empty() {
         return Picture::default();
@@ -31,94 +39,164 @@ pub fn draw(topology: &Topology, groups: &[LockstepGroup]) -> Picture {
             .position(|g| g.services.iter().any(|s| s == name))
             .unwrap_or(0)
     };
-    let mut graph = VisualGraph::new(Orientation::TopToBottom);
-    let handles: Vec<_> = topology
+    let mut graph: StableDiGraph<f64, ()> = StableDiGraph::new();
+    let nodes: Vec<NodeIndex> = topology
+        .services
+        .iter()
+        .map(|s| graph.add_node(node_width(&s.name)))
+        .collect();
+    let index_of = |name: &str| topology.services.iter().position(|s| s.name == name);
+    let ends: Vec<Option<(usize, usize)>> = topology
+        .relations
+        .iter()
+        .map(|r| Some((index_of(&r.from)?, index_of(&r.to)?)))
+        .collect();
+    for &(from, to) in ends.iter().flatten() {
+        if from != to {
+            graph.add_edge(nodes[from], nodes[to], ());
+        }
+    }
+    let widest = nodes.iter().map(|&n| graph[n]).fold(0.0, f64::max);
+    let config = Config {
+        vertex_spacing: 30.0 + widest / 4.0,
+        // The barycenter heuristic without transposition keeps a 500-service
+        // model well under a second (see BENCHMARKS.md).
+        c_minimization: CrossingMinimization::Barycenter,
+        transpose: false,
+        ..Config::default()
+    };
+    let layouts = rust_sugiyama::from_graph(&graph, &|_, width| (*width, NODE_HEIGHT), &config);
+
+    // Each component's boxes relative to its own top-left corner.
+    let mut components: Vec<(Vec<(usize, f64, f64)>, f64, f64)> = layouts
+        .into_iter()
+        .map(|(placed, _, _)| {
+            let boxes: Vec<(usize, f64, f64)> = placed
+                .into_iter()
+                .map(|(id, (x, y))| {
+                    let i = id.index();
+                    (i, x - graph[nodes[i]] / 2.0, y)
+                })
+                .collect();
+            let x0 = boxes.iter().map(|b| b.1).fold(f64::MAX, f64::min);
+            let y0 = boxes.iter().map(|b| b.2).fold(f64::MAX, f64::min);
+            let boxes: Vec<_> = boxes
+                .into_iter()
+                .map(|(i, x, y)| (i, x - x0, y - y0))
+                .collect();
+            let w = boxes
+                .iter()
+                .map(|&(i, x, _)| x + graph[nodes[i]])
+                .fold(0.0, f64::max);
+            let h = boxes.iter().map(|b| b.2 + NODE_HEIGHT).fold(0.0, f64::max);
+            (boxes, w, h)
+        })
+        .collect();
+    // Biggest components first, packed left to right into rows.
+    components.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0[0].0.cmp(&b.0[0].0)));
+    let row_width = components.iter().map(|c| c.1).fold(ROW_WIDTH, f64::max);
+    let origin = MARGIN + CLUSTER_PADDING;
+    let (mut cx, mut cy, mut row_height) = (origin, origin, 0.0f64);
+    let mut placed = vec![(0.0, 0.0); topology.services.len()];
+    for (boxes, w, h) in &components {
+        if cx > origin && cx + w > origin + row_width {
+            cx = origin;
+            cy += row_height + GAP;
+            row_height = 0.0;
+        }
+        for &(i, x, y) in boxes {
+            placed[i] = (cx + x, cy + y);
+        }
+        cx += w + GAP;
+        row_height = row_height.max(*h);
+    }
+
+    let picture_nodes: Vec<PictureNode> = topology
         .services
         .iter()
         .enumerate()
-        .map(|(i, service)| {
-            let width = (service.name.len().max(10) as f64) * 8.0 + 24.0;
-            let mut element = Element::create(
-                ShapeKind::Box(service.name.clone()),
-                StyleAttr::simple(),
-                Orientation::TopToBottom,
-                Point::new(width, NODE_HEIGHT),
-            );
-            element.properties = Some(format!("s{i}"));
-            graph.add_node(element)
+        .map(|(i, service)| PictureNode {
+            name: service.name.clone(),
+            label: service.datastore.map_or("—".into(), |d| d.to_string()),
+            group: group_of(&service.name),
+            x: placed[i].0,
+            y: placed[i].1,
+            w: graph[nodes[i]],
+            h: NODE_HEIGHT,
         })
         .collect();
-    let index_of = |name: &str| topology.services.iter().position(|s| s.name == name);
-    for (i, relation) in topology.relations.iter().enumerate() {
-        let (Some(from), Some(to)) = (index_of(&relation.from), index_of(&relation.to)) else {
-            continue;
-        };
-        let mut arrow = Arrow::new(
-            LineEndKind::None,
-            LineEndKind::Arrow,
-            LineStyleKind::Normal,
-            "",
-            &StyleAttr::new(Color::fast("black"), 1, None, 0, 12),
-            &None,
-            &None,
-        );
-        arrow.properties = Some(format!("r{i}"));
-        graph.add_edge(arrow, handles[from], handles[to]);
-    }
-
-    let mut capture = Capture::default();
-    graph.do_it(false, false, false, &mut capture);
-
-    // Shift everything so the drawing starts at the margin.
-    let (min_x, min_y) = capture
-        .nodes
+    let edges = topology
+        .relations
         .iter()
-        .map(|(_, p, _)| (p.x, p.y))
-        .fold((f64::MAX, f64::MAX), |(ax, ay), (x, y)| {
-            (ax.min(x), ay.min(y))
-        });
-    let dx = MARGIN + CLUSTER_PADDING - min_x;
-    let dy = MARGIN + CLUSTER_PADDING - min_y;
-
-    let nodes: Vec<PictureNode> = capture
-        .nodes
-        .iter()
-        .map(|&(i, at, size)| {
-            let service = &topology.services[i];
-            PictureNode {
-                name: service.name.clone(),
-                label: service.datastore.map_or("—".into(), |d| d.to_string()),
-                group: group_of(&service.name),
-                x: at.x + dx,
-                y: at.y + dy,
-                w: size.x,
-                h: size.y,
-            }
-        })
-        .collect();
-    let edges = capture
-        .edges
-        .iter()
-        .map(|(i, points)| {
-            let relation = &topology.relations[*i];
-            PictureEdge {
+        .zip(&ends)
+        .filter_map(|(relation, ends)| {
+            let (from, to) = (*ends)?;
+            Some(PictureEdge {
                 relation: relation.name.clone(),
-                path: svg_path(points, dx, dy),
+                path: route(&picture_nodes[from], &picture_nodes[to]),
                 lockstep: relation.effective_policy() == Policy::Lockstep,
                 mirror: relation.kind == RelationKind::Mirror,
-            }
+            })
         })
         .collect();
-    let clusters = clusters(&nodes, groups);
-    let width = nodes.iter().map(|n| n.x + n.w).fold(0.0, f64::max) + MARGIN + CLUSTER_PADDING;
-    let height = nodes.iter().map(|n| n.y + n.h).fold(0.0, f64::max) + MARGIN + CLUSTER_PADDING;
+    let clusters = clusters(&picture_nodes, groups);
+    let width =
+        picture_nodes.iter().map(|n| n.x + n.w).fold(0.0, f64::max) + MARGIN + CLUSTER_PADDING;
+    let height =
+        picture_nodes.iter().map(|n| n.y + n.h).fold(0.0, f64::max) + MARGIN + CLUSTER_PADDING;
     Picture {
         width,
         height,
-        nodes,
+        nodes: picture_nodes,
         edges,
         clusters,
     }
+}
+
+/// A curve from one box's border to the other's: down the layers when the
+/// target sits lower, up when it sits higher, sideways within a layer, and
+/// a loop beside the box for a self-reference.
+fn route(from: &PictureNode, to: &PictureNode) -> String {
+    let (fx, tx) = (from.x + from.w / 2.0, to.x + to.w / 2.0);
+    if std::ptr::eq(from, to) {
+        let (x, y) = (from.x + from.w, from.y + from.h / 2.0);
+        return format!(
+            "M {x:.1} {:.1} C {:.1} {:.1}, {:.1} {:.1}, {x:.1} {:.1}",
+            y - 8.0,
+            x + 40.0,
+            y - 30.0,
+            x + 40.0,
+            y + 30.0,
+            y + 8.0
+        );
+    }
+    let (sy, ty) = if to.y > from.y + 1.0 {
+        (from.y + from.h, to.y)
+    } else if to.y + 1.0 < from.y {
+        (from.y, to.y + to.h)
+    } else {
+        // Same layer: leave and enter through the facing sides.
+        let (sx, ex) = if tx > fx {
+            (from.x + from.w, to.x)
+        } else {
+            (from.x, to.x + to.w)
+        };
+        let y = from.y + from.h / 2.0;
+        let bend = (ex - sx) / 2.0;
+        return format!(
+            "M {sx:.1} {y:.1} C {:.1} {:.1}, {:.1} {:.1}, {ex:.1} {y:.1}",
+            sx + bend,
+            y - 30.0,
+            ex - bend,
+            y - 30.0
+        );
+    };
+    let bend = (ty - sy) / 2.0;
+    format!(
+        "M {fx:.1} {sy:.1} C {fx:.1} {:.1}, {tx:.1} {:.1}, {tx:.1} {ty:.1}",
+        sy + bend,
+        ty - bend
+    )
 }
 
 /// One shaded rectangle around the members of each group of two or more.
@@ -140,78 +218,6 @@ fn clusters(nodes: &[PictureNode], groups: &[LockstepGroup]) -> Vec<PictureClust
             })
         })
         .collect()
-}
-
-/// The layout's Bézier control points as SVG path data (the first pair is
-/// the exit vector, each later pair the entry into the next point).
-fn svg_path(points: &[(Point, Point)], dx: f64, dy: f64) -> String {
-    let p = |pt: Point| format!("{:.1} {:.1}", pt.x + dx, pt.y + dy);
-    let mut path = String::new();
-    if let [first, second, rest @ ..] = points {
-        path.push_str(&format!(
-            "M {} C {}, {}, {}",
-            p(first.0),
-            p(first.1),
-            p(second.0),
-            p(second.1)
-        ));
-        for point in rest {
-            path.push_str(&format!(" S {}, {}", p(point.0), p(point.1)));
-        }
-    }
-    path
-}
-
-/// A render backend that records where the layout put our shapes instead
-/// of drawing them. Nodes and edges are recognised by the `properties` tag
-/// we gave them; connector boxes and labels are ignored.
-#[derive(Default)]
-struct Capture {
-    nodes: Vec<(usize, Point, Point)>,
-    edges: Vec<(usize, Vec<(Point, Point)>)>,
-}
-
-fn tag(properties: Option<String>, prefix: char) -> Option<usize> {
-    properties?.strip_prefix(prefix)?.parse().ok()
-}
-
-impl RenderBackend for Capture {
-    fn draw_rect(
-        &mut self,
-        xy: Point,
-        size: Point,
-        _: &StyleAttr,
-        properties: Option<String>,
-        _: Option<ClipHandle>,
-    ) {
-        if let Some(i) = tag(properties, 's') {
-            self.nodes.push((i, xy, size));
-        }
-    }
-
-    fn draw_line(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
-
-    fn draw_circle(&mut self, _: Point, _: Point, _: &StyleAttr, _: Option<String>) {}
-
-    fn draw_text(&mut self, _: Point, _: &str, _: &StyleAttr) {}
-
-    fn draw_arrow(
-        &mut self,
-        path: &[(Point, Point)],
-        _: bool,
-        _: (bool, bool),
-        _: &StyleAttr,
-        properties: Option<String>,
-        _: &str,
-    ) {
-        if let Some(i) = tag(properties, 'r') {
-            self.edges.push((i, path.to_vec()));
-        }
-    }
-
-    fn create_clip(&mut self, _: Point, _: Point, _: usize) -> ClipHandle {
-        0
-    }
 }
 
 #[cfg(test)]

@@ -1,25 +1,53 @@
 use leptos::prelude::*;
 
+use super::editors::{
+    DeleteRelationButton, DeleteServiceConfirm, Editing, RelationEditor, ServiceEditor,
+};
 use super::graph::TopologyGraph;
 use super::upload::{BackstageImport, TopologyUpload};
 use crate::components::{EmptyState, ErrorNotice, PageHeader};
 use crate::topology::api::{
-    load_topology_view, ImportBackstage, SetRelationPolicy, TopologyView, UploadTopology,
+    load_topology_view, DeleteRelation, DeleteService, ImportBackstage, SaveRelation, SaveService,
+    SetRelationPolicy, TopologyView, UploadTopology,
 };
+use crate::topology::forms::{RelationForm, ServiceForm};
 use crate::topology::model::{format_duration, Policy, Relation, RelationKind, Service};
 
 const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
+const SMALL_BUTTON: &str = "rounded-md border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
+
+/// Everything on the page that changes the model; each reloads the view.
+#[derive(Clone, Copy)]
+struct Actions {
+    set_policy: ServerAction<SetRelationPolicy>,
+    save_service: ServerAction<SaveService>,
+    delete_service: ServerAction<DeleteService>,
+    save_relation: ServerAction<SaveRelation>,
+    delete_relation: ServerAction<DeleteRelation>,
+    editing: RwSignal<Option<Editing>>,
+}
 
 #[component]
 pub fn TopologyPage() -> impl IntoView {
-    let set_policy = ServerAction::<SetRelationPolicy>::new();
+    let actions = Actions {
+        set_policy: ServerAction::new(),
+        save_service: ServerAction::new(),
+        delete_service: ServerAction::new(),
+        save_relation: ServerAction::new(),
+        delete_relation: ServerAction::new(),
+        editing: RwSignal::new(None),
+    };
     let upload = ServerAction::<UploadTopology>::new();
     let import = ServerAction::<ImportBackstage>::new();
     let view_data = Resource::new(
         move || {
             (
-                set_policy.version().get(),
+                actions.set_policy.version().get(),
+                actions.save_service.version().get(),
+                actions.delete_service.version().get(),
+                actions.save_relation.version().get(),
+                actions.delete_relation.version().get(),
                 upload.version().get(),
                 import.version().get(),
             )
@@ -35,8 +63,15 @@ pub fn TopologyPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the topology…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(data) if data.topology.services.is_empty() => empty().into_any(),
-                    Ok(data) => model(data, set_policy).into_any(),
+                    Ok(data) if data.topology.services.is_empty() => {
+                        view! {
+                            {toolbar(actions, false)}
+                            {editor(actions, &data)}
+                            {empty()}
+                        }
+                            .into_any()
+                    }
+                    Ok(data) => model(data, actions).into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -62,9 +97,68 @@ fn empty() -> impl IntoView {
     }
 }
 
-fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> impl IntoView {
+fn toolbar(actions: Actions, has_services: bool) -> impl IntoView {
+    let open = move |editing: Editing| actions.editing.set(Some(editing));
+    view! {
+        <div class="mb-4 flex flex-wrap gap-2">
+            <button
+                type="button"
+                data-testid="add-service"
+                class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500"
+                on:click=move |_| open(Editing::Service { form: ServiceForm::default(), new: true })
+            >
+                "Add service"
+            </button>
+            <button
+                type="button"
+                data-testid="add-relation"
+                disabled=!has_services
+                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
+                on:click=move |_| open(Editing::Relation { form: RelationForm::default(), new: true })
+            >
+                "Add relation"
+            </button>
+        </div>
+    }
+}
+
+/// The open editor, if any, above the model.
+fn editor(actions: Actions, data: &TopologyView) -> impl IntoView {
+    let names: Vec<String> = data
+        .topology
+        .services
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let relations = data.topology.relations.clone();
+    let close = Callback::new(move |_| actions.editing.set(None));
+    move || {
+        match actions.editing.get() {
+        Some(Editing::Service { form, new }) => {
+            view! { <ServiceEditor initial=form new save=actions.save_service close /> }.into_any()
+        }
+        Some(Editing::Relation { form, new }) => view! {
+            <RelationEditor initial=form new services=names.clone() save=actions.save_relation close />
+        }
+        .into_any(),
+        Some(Editing::DeleteService(name)) => {
+            let going: Vec<String> = relations
+                .iter()
+                .filter(|r| r.from == name || r.to == name)
+                .map(|r| r.name.clone())
+                .collect();
+            view! { <DeleteServiceConfirm name relations=going delete=actions.delete_service close /> }
+                .into_any()
+        }
+        None => ().into_any(),
+    }
+    }
+}
+
+fn model(data: TopologyView, actions: Actions) -> impl IntoView {
+    let groups = data.groups.clone();
     let group_of = move |name: &str| {
-        data.groups
+        groups
             .iter()
             .find(|g| g.services.iter().any(|s| s == name))
             .map(|g| g.id.clone())
@@ -73,7 +167,10 @@ fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> imp
     let services = data.topology.services.clone();
     let relations = data.topology.relations.clone();
     let picture = data.picture.clone();
+    let editor = editor(actions, &data);
     view! {
+        {toolbar(actions, true)}
+        {editor}
         <TopologyGraph picture />
         <section class="mb-8">
             <h2 class="mb-3 text-lg font-medium">
@@ -89,6 +186,9 @@ fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> imp
                             <th class=TH>"Backup"</th>
                             <th class=TH>"Prefers"</th>
                             <th class=TH>"Lockstep group"</th>
+                            <th class=TH>
+                                <span class="sr-only">"Actions"</span>
+                            </th>
                         </tr>
                     </thead>
                     <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
@@ -96,7 +196,7 @@ fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> imp
                             .into_iter()
                             .map(|s| {
                                 let group = group_of(&s.name);
-                                service_row(s, group)
+                                service_row(s, group, actions)
                             })
                             .collect_view()}
                     </tbody>
@@ -127,10 +227,13 @@ fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> imp
                                     <th class=TH>"Cached"</th>
                                     <th class=TH>"On broken link"</th>
                                     <th class=TH>"Policy"</th>
+                                    <th class=TH>
+                                        <span class="sr-only">"Actions"</span>
+                                    </th>
                                 </tr>
                             </thead>
                             <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
-                                {relations.into_iter().map(|r| relation_row(r, set_policy)).collect_view()}
+                                {relations.into_iter().map(|r| relation_row(r, actions)).collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -141,7 +244,41 @@ fn model(data: TopologyView, set_policy: ServerAction<SetRelationPolicy>) -> imp
     }
 }
 
-fn service_row(service: Service, group: String) -> impl IntoView {
+fn service_row(service: Service, group: String, actions: Actions) -> impl IntoView {
+    let edit = ServiceForm::from_service(&service);
+    let (delete_name, from_name) = (service.name.clone(), service.name.clone());
+    let buttons = view! {
+        <div class="flex justify-end gap-1">
+            <button
+                type="button"
+                class=SMALL_BUTTON
+                data-testid="edit-service"
+                on:click=move |_| actions.editing.set(Some(Editing::Service { form: edit.clone(), new: false }))
+            >
+                "Edit"
+            </button>
+            <button
+                type="button"
+                class=SMALL_BUTTON
+                data-testid="relate-service"
+                title="Add a relation from this service"
+                on:click=move |_| {
+                    let form = RelationForm { from: from_name.clone(), ..RelationForm::default() };
+                    actions.editing.set(Some(Editing::Relation { form, new: true }))
+                }
+            >
+                "+ Relation"
+            </button>
+            <button
+                type="button"
+                class=SMALL_BUTTON
+                data-testid="delete-service"
+                on:click=move |_| actions.editing.set(Some(Editing::DeleteService(delete_name.clone())))
+            >
+                "Delete"
+            </button>
+        </div>
+    };
     let backup = match (
         service.backup.method,
         service.backup.interval_s,
@@ -180,11 +317,14 @@ fn service_row(service: Service, group: String) -> impl IntoView {
             <td class=TD>{backup}</td>
             <td class=TD>{service.prefers.map_or("—".into(), |p| p.to_string())}</td>
             <td class=TD data-testid="service-group">{group}</td>
+            <td class=TD>{buttons}</td>
         </tr>
     }
 }
 
-fn relation_row(relation: Relation, set_policy: ServerAction<SetRelationPolicy>) -> impl IntoView {
+fn relation_row(relation: Relation, actions: Actions) -> impl IntoView {
+    let set_policy = actions.set_policy;
+    let edit = RelationForm::from_relation(&relation);
     let effective = relation.effective_policy();
     let overridden = relation.policy.is_some();
     let next = match effective {
@@ -234,10 +374,23 @@ fn relation_row(relation: Relation, set_policy: ServerAction<SetRelationPolicy>)
                         data-testid="flip-policy"
                         on:click=flip
                         disabled=move || set_policy.pending().get()
-                        class="rounded-md border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
+                        class=SMALL_BUTTON
                     >
                         {format!("Make {next}")}
                     </button>
+                </div>
+            </td>
+            <td class=TD>
+                <div class="flex justify-end gap-1">
+                    <button
+                        type="button"
+                        class=SMALL_BUTTON
+                        data-testid="edit-relation"
+                        on:click=move |_| actions.editing.set(Some(Editing::Relation { form: edit.clone(), new: false }))
+                    >
+                        "Edit"
+                    </button>
+                    <DeleteRelationButton name=relation.name.clone() delete=actions.delete_relation />
                 </div>
             </td>
         </tr>
