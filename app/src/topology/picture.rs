@@ -68,7 +68,7 @@ pub fn draw(topology: &Topology, groups: &[LockstepGroup]) -> Picture {
     let layouts = rust_sugiyama::from_graph(&graph, &|_, width| (*width, NODE_HEIGHT), &config);
 
     // Each component's boxes relative to its own top-left corner.
-    let mut components: Vec<(Vec<(usize, f64, f64)>, f64, f64)> = layouts
+    let mut components: Vec<Component> = layouts
         .into_iter()
         .map(|(placed, _, _)| {
             let boxes: Vec<(usize, f64, f64)> = placed
@@ -89,16 +89,21 @@ pub fn draw(topology: &Topology, groups: &[LockstepGroup]) -> Picture {
                 .map(|&(i, x, _)| x + graph[nodes[i]])
                 .fold(0.0, f64::max);
             let h = boxes.iter().map(|b| b.2 + NODE_HEIGHT).fold(0.0, f64::max);
-            (boxes, w, h)
+            Component { boxes, w, h }
         })
         .collect();
     // Biggest components first, packed left to right into rows.
-    components.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0[0].0.cmp(&b.0[0].0)));
-    let row_width = components.iter().map(|c| c.1).fold(ROW_WIDTH, f64::max);
+    components.sort_by(|a, b| {
+        b.boxes
+            .len()
+            .cmp(&a.boxes.len())
+            .then(a.boxes[0].0.cmp(&b.boxes[0].0))
+    });
+    let row_width = components.iter().map(|c| c.w).fold(ROW_WIDTH, f64::max);
     let origin = MARGIN + CLUSTER_PADDING;
     let (mut cx, mut cy, mut row_height) = (origin, origin, 0.0f64);
     let mut placed = vec![(0.0, 0.0); topology.services.len()];
-    for (boxes, w, h) in &components {
+    for Component { boxes, w, h } in &components {
         if cx > origin && cx + w > origin + row_width {
             cx = origin;
             cy += row_height + GAP;
@@ -151,6 +156,14 @@ pub fn draw(topology: &Topology, groups: &[LockstepGroup]) -> Picture {
         edges,
         clusters,
     }
+}
+
+/// One connected component as laid out: (service index, x, y) of each box,
+/// relative to the component's top-left corner, and its size.
+struct Component {
+    boxes: Vec<(usize, f64, f64)>,
+    w: f64,
+    h: f64,
 }
 
 /// A curve from one box's border to the other's: down the layers when the
