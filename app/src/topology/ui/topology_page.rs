@@ -15,7 +15,7 @@ use crate::topology::model::{format_duration, Policy, Relation, RelationKind, Se
 
 const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
-const SMALL_BUTTON: &str = "rounded-md border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
+const SMALL_BUTTON: &str = "whitespace-nowrap rounded-md border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 
 /// Everything on the page that changes the model; each reloads the view.
 #[derive(Clone, Copy)]
