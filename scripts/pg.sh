@@ -38,7 +38,16 @@ port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 lockstep_pg_start() {
   local bin; bin=$(pg_bindir) || return 1
   mkdir -p "$PG_HOME"
-  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PG_HOME"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres:postgres "$PG_HOME"
+    # A clone under a private directory (mode 700, as mktemp makes) is out
+    # of the postgres user's reach: keep the cluster in a shared place then.
+    if ! runuser -u postgres -- test -w "$PG_HOME"; then
+      PG_HOME="/var/tmp/lockstep-postgres-$(printf '%s' "$LOCKSTEP_ROOT" | md5sum | cut -c1-12)"
+      pg_log "the project folder is not reachable by the postgres user; using $PG_HOME"
+      mkdir -p "$PG_HOME" && chown postgres:postgres "$PG_HOME"
+    fi
+  fi
   if [ ! -f "$PG_HOME/data/PG_VERSION" ]; then
     pg_log "creating a private cluster in $PG_HOME/data"
     pg_as_owner "$bin/initdb" -D "$PG_HOME/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null || return 1
