@@ -3,5 +3,6 @@
 
 mod health;
 mod helpers;
+mod inventory;
 mod pages;
 mod topology;

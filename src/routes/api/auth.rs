@@ -1,21 +1,64 @@
-//! Bearer-token authentication for the API.
+//! Bearer-token authentication for the API: the admin token
+//! (`LOCKSTEP_ADMIN_TOKEN`) may do everything, a service token only post its
+//! own service's inventory and backups.
 
-use app::state::AppState;
-use axum::{extract::FromRequestParts, http::request::Parts};
+use app::{inventory::tokens, state::AppState};
+use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
 
 use super::ApiError;
 
-/// A request made with the admin token (`LOCKSTEP_ADMIN_TOKEN`).
+/// Who is calling.
+pub enum Caller {
+    Admin,
+    /// A token minted for this service (by id).
+    Service(i64),
+}
+
+impl Caller {
+    /// Admin, or the token of this very service; another service's token
+    /// is refused with 403.
+    pub fn may_write(&self, service_id: i64) -> Result<(), ApiError> {
+        match self {
+            Caller::Admin => Ok(()),
+            Caller::Service(own) if *own == service_id => Ok(()),
+            Caller::Service(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this token belongs to another service",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = bearer(parts)?;
+        if let Some(admin) = &state.admin_token {
+            if constant_time_eq(admin.as_bytes(), presented.as_bytes()) {
+                return Ok(Caller::Admin);
+            }
+        }
+        match tokens::service_of(&state.pool, presented).await? {
+            Some(service_id) => Ok(Caller::Service(service_id)),
+            None => Err(ApiError::unauthorized("invalid token")),
+        }
+    }
+}
+
+/// A request made with the admin token.
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = bearer(parts)?;
-        match &state.admin_token {
-            Some(token) if constant_time_eq(token.as_bytes(), presented.as_bytes()) => Ok(Admin),
-            _ => Err(ApiError::unauthorized("invalid token")),
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Admin => Ok(Admin),
+            Caller::Service(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this needs the admin token",
+            )),
         }
     }
 }

@@ -19,7 +19,7 @@ use axum::{
 };
 use serde_json::Value;
 
-use super::{auth::Admin, ApiError};
+use super::{auth::Admin, utf8, ApiError};
 
 /// A topology of 5,000 services and 50,000 relations is about 6 MiB of YAML.
 const TOPOLOGY_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -149,11 +149,6 @@ async fn import_backstage(
 ) -> Result<Json<ImportReport>, ApiError> {
     let text = utf8(&body)?;
     Ok(Json(api::apply_backstage_catalog(&state.pool, text).await?))
-}
-
-fn utf8(body: &[u8]) -> Result<&str, ApiError> {
-    std::str::from_utf8(body)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))
 }
 
 async fn get_groups(

@@ -1,0 +1,385 @@
+//! The inventory's SQL: applying a batch of events set-based (arrays
+//! unnested in one statement per table, never a loop of inserts), keeping
+//! the version chains, current entities and dependency counters in step.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+
+use super::events::{Events, ReferenceEvent};
+use crate::error::AppError;
+use crate::problem::Problem;
+
+/// A service as the ingest sees it.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct ServiceRef {
+    pub service_id: i64,
+    pub epoch: i32,
+}
+
+pub async fn find_service(db: &PgPool, name: &str) -> Result<ServiceRef, AppError> {
+    sqlx::query_as::<_, ServiceRef>("select service_id, epoch from service where name = $1")
+        .bind(name)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("service {name:?}")))
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Applied {
+    /// Events applied now.
+    pub applied: usize,
+    /// Events skipped because their `seq` had been applied before.
+    pub replayed: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct RelationEnds {
+    name: String,
+    relation_id: i64,
+    from_service_id: i64,
+    to_service_id: i64,
+}
+
+/// Applies a batch of events in one transaction: every check first, then
+/// the writes; any problem rolls everything back.
+pub async fn apply(db: &PgPool, service: ServiceRef, events: Events) -> Result<Applied, AppError> {
+    let mut tx = db.begin().await?;
+    let total = events.len();
+    let events = drop_replays(&mut tx, service, events).await?;
+    let relations = check(&mut tx, service, &events).await?;
+
+    write_entities(&mut tx, service, &events).await?;
+    write_references(&mut tx, service, &events.references, &relations).await?;
+
+    let keys: Vec<&str> = events.entities.iter().map(|e| e.key.as_str()).collect();
+    let sources: Vec<&str> = events.references.iter().map(|r| r.from.as_str()).collect();
+    chain_entity_versions(&mut tx, service, &keys).await?;
+    chain_reference_versions(&mut tx, service, &sources).await?;
+    refresh_entities(&mut tx, service, &keys).await?;
+
+    // Counters change for the targets of touched references and for the
+    // entities that just appeared.
+    let mut targets: Vec<(i64, String)> = events
+        .references
+        .iter()
+        .map(|r| (relations[&r.relation].to_service_id, r.to.clone()))
+        .collect();
+    targets.extend(keys.iter().map(|k| (service.service_id, k.to_string())));
+    refresh_dependents(&mut tx, &targets).await?;
+
+    tx.commit().await?;
+    let applied = events.len();
+    Ok(Applied {
+        applied,
+        replayed: total - applied,
+    })
+}
+
+/// Records the batch's sequence numbers; events whose number was already
+/// recorded are dropped, so a replayed request changes nothing.
+async fn drop_replays(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    mut events: Events,
+) -> Result<Events, AppError> {
+    let seqs: Vec<i64> = events
+        .entities
+        .iter()
+        .filter_map(|e| e.seq)
+        .chain(events.references.iter().filter_map(|r| r.seq))
+        .collect();
+    if seqs.is_empty() {
+        return Ok(events);
+    }
+    let fresh: HashSet<i64> = sqlx::query_scalar(
+        "insert into ingested_event (service_id, seq) select $1, unnest($2::bigint[])
+         on conflict do nothing returning seq",
+    )
+    .bind(service.service_id)
+    .bind(&seqs)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let keep = |seq: Option<i64>| seq.is_none_or(|s| fresh.contains(&s));
+    events.entities.retain(|e| keep(e.seq));
+    events.references.retain(|r| keep(r.seq));
+    Ok(events)
+}
+
+/// The checks that need the database: each relation exists and starts at
+/// this service, and each reference comes from an entity the service owns
+/// (known already, or reported in the same batch).
+async fn check(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    events: &Events,
+) -> Result<HashMap<String, RelationEnds>, AppError> {
+    let names: Vec<&str> = events
+        .references
+        .iter()
+        .map(|r| r.relation.as_str())
+        .collect();
+    let relations: HashMap<String, RelationEnds> = sqlx::query_as::<_, RelationEnds>(
+        "select name, relation_id, from_service_id, to_service_id from relation where name = any($1)",
+    )
+    .bind(&names)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.name.clone(), r))
+    .collect();
+    let sources: Vec<&str> = events.references.iter().map(|r| r.from.as_str()).collect();
+    let mut owned: HashSet<String> =
+        sqlx::query_scalar("select key from entity where service_id = $1 and key = any($2)")
+            .bind(service.service_id)
+            .bind(&sources)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    owned.extend(events.entities.iter().map(|e| e.key.clone()));
+
+    let mut problems = Vec::new();
+    for r in &events.references {
+        match relations.get(&r.relation) {
+            None => problems.push(Problem::new(
+                Some(r.line),
+                "relation",
+                format!("unknown relation {:?}", r.relation),
+            )),
+            Some(ends) if ends.from_service_id != service.service_id => {
+                problems.push(Problem::new(
+                    Some(r.line),
+                    "relation",
+                    format!("relation {:?} does not start at this service", r.relation),
+                ))
+            }
+            Some(_) => {}
+        }
+        if !owned.contains(&r.from) {
+            problems.push(Problem::new(
+                Some(r.line),
+                "from",
+                format!(
+                    "{:?} is not an entity of this service: report it first",
+                    r.from
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(relations)
+    } else {
+        problems.sort_by_key(|p| p.line);
+        Err(AppError::Rejected(problems))
+    }
+}
+
+async fn write_entities(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    events: &Events,
+) -> Result<(), AppError> {
+    if events.entities.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = events.entities.iter().map(|e| e.key.as_str()).collect();
+    let ats: Vec<DateTime<Utc>> = events.entities.iter().map(|e| e.at).collect();
+    let deleted: Vec<bool> = events.entities.iter().map(|e| e.deleted).collect();
+    let data: Vec<Option<Value>> = events.entities.iter().map(|e| e.data.clone()).collect();
+    // Two events for the same key and instant: the later line wins.
+    sqlx::query(
+        "insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
+         select distinct on (key, at) $1, key, at, $2, deleted, data
+         from unnest($3::text[], $4::timestamptz[], $5::bool[], $6::jsonb[]) with ordinality
+              as e(key, at, deleted, data, n)
+         order by key, at, n desc
+         on conflict (service_id, key, updated_at) do update
+             set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch",
+    )
+    .bind(service.service_id)
+    .bind(service.epoch)
+    .bind(&keys)
+    .bind(&ats)
+    .bind(&deleted)
+    .bind(&data)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_references(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    references: &[ReferenceEvent],
+    relations: &HashMap<String, RelationEnds>,
+) -> Result<(), AppError> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&ReferenceEvent) -> String| references.iter().map(f).collect::<Vec<_>>();
+    let relation_ids: Vec<i64> = references
+        .iter()
+        .map(|r| relations[&r.relation].relation_id)
+        .collect();
+    let targets: Vec<i64> = references
+        .iter()
+        .map(|r| relations[&r.relation].to_service_id)
+        .collect();
+    let observed: Vec<Option<DateTime<Utc>>> = references.iter().map(|r| r.observed).collect();
+    let ats: Vec<DateTime<Utc>> = references.iter().map(|r| r.at).collect();
+    let caches: Vec<Option<Value>> = references.iter().map(|r| r.cache.clone()).collect();
+    let removed: Vec<bool> = references.iter().map(|r| r.removed).collect();
+    sqlx::query(
+        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                        relation_id, observed_at, cache, removed, valid_from)
+         select distinct on (target, to_key, from_key, relation_id, at)
+                target, to_key, $1, from_key, relation_id, observed, cache, removed, at
+         from unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
+                     $7::jsonb[], $8::bool[], $9::timestamptz[]) with ordinality
+              as r(target, to_key, from_key, relation_id, observed, cache, removed, at, n)
+         order by target, to_key, from_key, relation_id, at, n desc
+         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed",
+    )
+    .bind(service.service_id)
+    .bind(&targets)
+    .bind(column(|r| r.to.clone()))
+    .bind(column(|r| r.from.clone()))
+    .bind(&relation_ids)
+    .bind(&observed)
+    .bind(&caches)
+    .bind(&removed)
+    .bind(&ats)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Re-links each touched entity's versions in time order (events may arrive
+/// out of order): every version is valid until the next one.
+async fn chain_entity_versions(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    keys: &[&str],
+) -> Result<(), AppError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "update entity_version v set valid_to = n.next
+         from (select key, updated_at,
+                      lead(updated_at) over (partition by key order by updated_at) as next
+               from entity_version where service_id = $1 and key = any($2)) n
+         where v.service_id = $1 and v.key = n.key and v.updated_at = n.updated_at
+           and v.valid_to is distinct from n.next",
+    )
+    .bind(service.service_id)
+    .bind(keys)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The same for the references held by the touched source entities.
+async fn chain_reference_versions(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    sources: &[&str],
+) -> Result<(), AppError> {
+    if sources.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "update reference_version v set valid_to = n.next
+         from (select target_service_id, target_key, source_key, relation_id, valid_from,
+                      lead(valid_from) over (partition by target_service_id, target_key, source_key, relation_id
+                                             order by valid_from) as next
+               from reference_version where source_service_id = $1 and source_key = any($2)) n
+         where v.source_service_id = $1 and v.source_key = n.source_key
+           and v.target_service_id = n.target_service_id and v.target_key = n.target_key
+           and v.relation_id = n.relation_id and v.valid_from = n.valid_from
+           and v.valid_to is distinct from n.next",
+    )
+    .bind(service.service_id)
+    .bind(sources)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Brings the current-state rows of the touched entities up to their
+/// latest version.
+async fn refresh_entities(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    keys: &[&str],
+) -> Result<(), AppError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into entity (service_id, key, updated_at, epoch, deleted)
+         select distinct on (key) service_id, key, updated_at, epoch, deleted
+         from entity_version where service_id = $1 and key = any($2)
+         order by key, updated_at desc
+         on conflict (service_id, key) do update
+             set updated_at = excluded.updated_at, epoch = excluded.epoch, deleted = excluded.deleted",
+    )
+    .bind(service.service_id)
+    .bind(keys)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Recounts live incoming references for the given entities. An entity
+/// deleted while still referred to is flagged `to_delete` (spec §2).
+async fn refresh_dependents(
+    conn: &mut PgConnection,
+    targets: &[(i64, String)],
+) -> Result<(), AppError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let services: Vec<i64> = targets.iter().map(|t| t.0).collect();
+    let keys: Vec<&str> = targets.iter().map(|t| t.1.as_str()).collect();
+    sqlx::query(
+        "update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
+         from (select t.service_id, t.key,
+                      (select count(*) from reference_version r
+                       where r.target_service_id = t.service_id and r.target_key = t.key
+                         and r.valid_to is null and not r.removed)::int as n
+               from (select distinct service_id, key from unnest($1::bigint[], $2::text[]) as u(service_id, key)) t) c
+         where e.service_id = c.service_id and e.key = c.key
+           and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)",
+    )
+    .bind(&services)
+    .bind(&keys)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a backup of the service, in its current epoch.
+pub async fn record_backup(
+    db: &PgPool,
+    service: ServiceRef,
+    taken_at: DateTime<Utc>,
+    label: Option<&str>,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "insert into backup (service_id, taken_at, epoch, label) values ($1, $2, $3, $4) returning backup_id",
+    )
+    .bind(service.service_id)
+    .bind(taken_at)
+    .bind(service.epoch)
+    .bind(label)
+    .fetch_one(db)
+    .await?)
+}

@@ -1,0 +1,92 @@
+//! The services' side of the API: events, backups, tokens.
+
+use app::{
+    error::AppError,
+    inventory::{db, events, tokens},
+    state::AppState,
+};
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, State},
+    http::StatusCode,
+    routing::post,
+    Json, Router,
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{
+    auth::{Admin, Caller},
+    utf8, ApiError,
+};
+
+/// One request's events are applied in one transaction; beyond this size a
+/// service should split its batch (or send a snapshot).
+const EVENTS_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/services/{service}/events",
+            post(post_events).layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT)),
+        )
+        .route("/api/v1/services/{service}/backups", post(post_backup))
+        .route("/api/v1/services/{service}/tokens", post(post_token))
+}
+
+/// NDJSON events, all applied or none: 422 lists every bad line by number.
+async fn post_events(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> Result<Json<db::Applied>, ApiError> {
+    let service = db::find_service(&state.pool, &service).await?;
+    caller.may_write(service.service_id)?;
+    let events = events::parse(utf8(&body)?).map_err(AppError::Rejected)?;
+    Ok(Json(db::apply(&state.pool, service, events).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBackup {
+    taken_at: DateTime<Utc>,
+    label: Option<String>,
+}
+
+async fn post_backup(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let service = db::find_service(&state.pool, &service).await?;
+    caller.may_write(service.service_id)?;
+    let backup: NewBackup = serde_json::from_slice(&body).map_err(|error| AppError::Invalid {
+        field: "body".into(),
+        message: format!("expected {{\"taken_at\": RFC 3339, \"label\"?: string}}: {error}"),
+    })?;
+    let id = db::record_backup(
+        &state.pool,
+        service,
+        backup.taken_at,
+        backup.label.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+/// Mints a token for the service; it is shown only in this response.
+async fn post_token(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let service = db::find_service(&state.pool, &name).await?;
+    let token = tokens::mint(&state.pool, service.service_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"service": name, "token": token})),
+    ))
+}

@@ -1,0 +1,360 @@
+//! Events, backups and tokens: `POST /api/v1/services/{service}/…`.
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::helpers::{spawn_app, TestApp};
+
+const SHOP: &str = "services: [{name: orders}, {name: customers}]\nrelations:\n  - { name: order.customer, from: orders, to: customers }\n";
+
+async fn shop(pool: &PgPool) -> TestApp {
+    let app = spawn_app(pool.clone()).await;
+    assert_eq!(
+        app.put_topology("application/yaml", SHOP).await.status(),
+        200
+    );
+    app
+}
+
+async fn post_events(
+    app: &TestApp,
+    service: &str,
+    token: Option<&str>,
+    body: &str,
+) -> reqwest::Response {
+    let url = app.url(&format!("/api/v1/services/{service}/events"));
+    let request = app
+        .client
+        .post(url)
+        .header("content-type", "application/x-ndjson")
+        .body(body.to_string());
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request.bearer_auth(crate::helpers::ADMIN_TOKEN),
+    };
+    request.send().await.unwrap()
+}
+
+fn ndjson(events: &[Value]) -> String {
+    events.iter().map(|e| e.to_string() + "\n").collect()
+}
+
+async fn entity(pool: &PgPool, service: &str, key: &str) -> (String, bool, i32, bool) {
+    sqlx::query_as(
+        "select to_char(e.updated_at at time zone 'UTC', 'HH24:MI'), e.deleted, e.dependents, e.to_delete
+         from entity e join service s using (service_id) where s.name = $1 and e.key = $2",
+    )
+    .bind(service)
+    .bind(key)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn out_of_order_events_are_placed_by_their_timestamps(pool: PgPool) {
+    let app = shop(&pool).await;
+    let body = ndjson(&[
+        json!({"type": "entity", "key": "C/3", "at": "2026-11-01T12:00:00Z", "data": {"v": 2}}),
+        json!({"type": "entity", "key": "C/3", "at": "2026-11-01T10:00:00Z", "data": {"v": 1}}),
+    ]);
+    let response = post_events(&app, "customers", None, &body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"applied": 2, "replayed": 0})
+    );
+    // A third version arrives late, between the two.
+    let late = ndjson(&[
+        json!({"type": "entity", "key": "C/3", "at": "2026-11-01T11:00:00Z", "data": {"v": 1.5}}),
+    ]);
+    assert_eq!(
+        post_events(&app, "customers", None, &late).await.status(),
+        200
+    );
+
+    let chain: Vec<(String, Option<String>)> = sqlx::query_as(
+        "select to_char(updated_at at time zone 'UTC', 'HH24:MI'), to_char(valid_to at time zone 'UTC', 'HH24:MI')
+         from entity_version where key = 'C/3' order by updated_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let expected = [
+        ("10:00", Some("11:00")),
+        ("11:00", Some("12:00")),
+        ("12:00", None),
+    ];
+    assert_eq!(
+        chain,
+        expected
+            .map(|(a, b)| (a.to_string(), b.map(String::from)))
+            .to_vec()
+    );
+    assert_eq!(
+        entity(&pool, "customers", "C/3").await.0,
+        "12:00",
+        "current state is the newest version"
+    );
+}
+
+#[sqlx::test]
+async fn a_replayed_request_changes_nothing(pool: PgPool) {
+    let app = shop(&pool).await;
+    let body = ndjson(&[
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T10:00:00Z", "seq": 1}),
+        json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T09:00:00Z", "at": "2026-11-01T10:00:00Z", "seq": 2}),
+    ]);
+    assert_eq!(post_events(&app, "orders", None, &body).await.status(), 200);
+    let again = post_events(&app, "orders", None, &body).await;
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        json!({"applied": 0, "replayed": 2})
+    );
+    assert_eq!(count(&pool, "entity_version").await, 1);
+    assert_eq!(count(&pool, "reference_version").await, 1);
+}
+
+#[sqlx::test]
+async fn every_kind_of_bad_line_rejects_the_whole_request(pool: PgPool) {
+    let app = shop(&pool).await;
+    let body = [
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T10:00:00Z"}).to_string(),
+        "{not json".to_string(),
+        json!({"type": "entity", "key": "O/2", "at": "last tuesday"}).to_string(),
+        json!({"type": "reference", "from": "O/1", "relation": "no.such", "to": "C/1",
+               "observed": "2026-11-01T09:00:00Z", "at": "2026-11-01T10:00:00Z"})
+        .to_string(),
+        json!({"type": "reference", "from": "O/404", "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T09:00:00Z", "at": "2026-11-01T10:00:00Z"})
+        .to_string(),
+    ]
+    .join("\n");
+    // Lines 2 and 3 fail to parse: reported without touching the database.
+    let response = post_events(&app, "orders", None, &body).await;
+    assert_eq!(response.status(), 422);
+    let details: Value = response.json().await.unwrap();
+    let lines: Vec<i64> = details["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 3]);
+
+    // Once the lines parse, the checks against the model report the rest.
+    let body = body
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| ![1, 2].contains(i))
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let response = post_events(&app, "orders", None, &body).await;
+    assert_eq!(response.status(), 422);
+    let details: Value = response.json().await.unwrap();
+    let found: Vec<(i64, String)> = details["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_i64().unwrap(),
+                d["field"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(2, "relation".to_string()), (3, "from".to_string())]
+    );
+
+    // A relation that does not start at the posting service.
+    let wrong_side = ndjson(&[
+        json!({"type": "entity", "key": "C/1", "at": "2026-11-01T10:00:00Z"}),
+        json!({"type": "reference", "from": "C/1", "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T09:00:00Z", "at": "2026-11-01T10:00:00Z"}),
+    ]);
+    let response = post_events(&app, "customers", None, &wrong_side).await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("does not start at this service"));
+
+    assert_eq!(count(&pool, "entity_version").await, 0, "nothing applied");
+    assert_eq!(count(&pool, "entity").await, 0);
+}
+
+#[sqlx::test]
+async fn dependency_counters_follow_adds_removes_and_deletes(pool: PgPool) {
+    let app = shop(&pool).await;
+    let customers =
+        ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"})]);
+    post_events(&app, "customers", None, &customers).await;
+    let reference = |from: &str, at: &str, removed: bool| {
+        json!({"type": "reference", "from": from, "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T08:00:00Z", "at": at, "removed": removed})
+    };
+    let orders = ndjson(&[
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+        json!({"type": "entity", "key": "O/2", "at": "2026-11-01T09:00:00Z"}),
+        reference("O/1", "2026-11-01T09:00:00Z", false),
+        reference("O/2", "2026-11-01T09:00:00Z", false),
+    ]);
+    assert_eq!(
+        post_events(&app, "orders", None, &orders).await.status(),
+        200
+    );
+    assert_eq!(entity(&pool, "customers", "C/1").await.2, 2);
+
+    let remove = ndjson(&[reference("O/2", "2026-11-01T10:00:00Z", true)]);
+    post_events(&app, "orders", None, &remove).await;
+    assert_eq!(entity(&pool, "customers", "C/1").await.2, 1);
+
+    // Deleted while O/1 still refers to it: flagged to_delete.
+    let delete = ndjson(&[
+        json!({"type": "entity", "key": "C/1", "at": "2026-11-01T11:00:00Z", "deleted": true}),
+    ]);
+    post_events(&app, "customers", None, &delete).await;
+    assert_eq!(
+        entity(&pool, "customers", "C/1").await,
+        ("11:00".into(), true, 1, true)
+    );
+
+    // The last reference goes: the counter reaches 0 and the flag clears.
+    let remove = ndjson(&[reference("O/1", "2026-11-01T12:00:00Z", true)]);
+    post_events(&app, "orders", None, &remove).await;
+    assert_eq!(
+        entity(&pool, "customers", "C/1").await,
+        ("11:00".into(), true, 0, false)
+    );
+}
+
+#[sqlx::test]
+async fn a_service_token_writes_only_its_own_service(pool: PgPool) {
+    let app = shop(&pool).await;
+    let minted = app
+        .admin(reqwest::Method::POST, "/api/v1/services/orders/tokens")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(minted.status(), 201);
+    let token = minted.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("lst_"));
+    let stored: String = sqlx::query_scalar("select token_sha256 from service_token")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_ne!(stored, token, "only a hash is kept");
+
+    let own = ndjson(&[json!({"type": "entity", "key": "O/1", "at": "2026-11-01T10:00:00Z"})]);
+    assert_eq!(
+        post_events(&app, "orders", Some(&token), &own)
+            .await
+            .status(),
+        200
+    );
+    let other = ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-11-01T10:00:00Z"})]);
+    assert_eq!(
+        post_events(&app, "customers", Some(&token), &other)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        post_events(&app, "orders", Some("lst_forged"), &own)
+            .await
+            .status(),
+        401
+    );
+
+    let backup = |token: String| {
+        app.client
+            .post(app.url("/api/v1/services/orders/backups"))
+            .bearer_auth(token)
+            .body(r#"{"taken_at": "2026-11-01T02:00:00Z", "label": "nightly"}"#)
+            .send()
+    };
+    assert_eq!(backup(token.clone()).await.unwrap().status(), 201);
+    // A service token may not mint tokens nor read the model.
+    let mint = app
+        .client
+        .post(app.url("/api/v1/services/orders/tokens"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mint.status(), 403);
+    let read = app
+        .client
+        .get(app.url("/api/v1/topology"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 403);
+    assert_eq!(count(&pool, "entity_version").await, 1);
+}
+
+#[sqlx::test]
+async fn backups_are_recorded_and_bad_ones_refused(pool: PgPool) {
+    let app = shop(&pool).await;
+    let post = |body: &'static str| {
+        app.admin(reqwest::Method::POST, "/api/v1/services/orders/backups")
+            .body(body)
+            .send()
+    };
+    let created = post(r#"{"taken_at": "2026-11-01T02:00:00Z"}"#)
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (epoch, taken): (i32, String) = sqlx::query_as(
+        "select epoch, to_char(taken_at at time zone 'UTC', 'HH24:MI') from backup where backup_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((epoch, taken.as_str()), (0, "02:00"));
+
+    for bad in [r#"{"taken_at": "tonight"}"#, r#"{}"#, "not json"] {
+        let response = post(bad).await.unwrap();
+        assert_eq!(response.status(), 422, "{bad}");
+        assert!(response.json::<Value>().await.unwrap()["details"][0]["message"].is_string());
+    }
+    let unknown = app
+        .admin(reqwest::Method::POST, "/api/v1/services/nope/backups")
+        .body(r#"{"taken_at": "2026-11-01T02:00:00Z"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(count(&pool, "backup").await, 1);
+}
+
+#[sqlx::test]
+async fn an_oversized_request_is_refused_with_413(pool: PgPool) {
+    let app = shop(&pool).await;
+    let line =
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T10:00:00Z"}).to_string() + "\n";
+    let body = line.repeat(33 * 1024 * 1024 / line.len() + 1);
+    let response = post_events(&app, "orders", None, &body).await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(count(&pool, "entity_version").await, 0);
+}
