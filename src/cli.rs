@@ -34,6 +34,15 @@ pub struct Cli {
     )]
     pub admin_token: Option<String>,
 
+    /// Seconds between two runs of the background integrity scan; 0 turns it off.
+    #[arg(
+        long,
+        env = "LOCKSTEP_SCAN_INTERVAL",
+        default_value_t = 300,
+        global = true
+    )]
+    pub scan_interval: u64,
+
     /// Load the demo architecture into an empty database at start.
     #[arg(long, env = "LOCKSTEP_DEMO", global = true)]
     pub demo: bool,

@@ -8,10 +8,8 @@ use lockstep::{cli::Cli, cli::Command, db, startup, telemetry};
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
-    match cli.command.unwrap_or_default() {
-        Command::Serve => {
-            startup::serve(&cli.database_url, cli.addr, cli.admin_token, cli.demo).await
-        }
+    match cli.command.as_ref().unwrap_or(&Command::Serve) {
+        Command::Serve => startup::serve(&cli).await,
         Command::Migrate => {
             let pool = db::connect(&cli.database_url).await?;
             db::migrate(&pool).await?;

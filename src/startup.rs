@@ -16,7 +16,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{db, demo, routes};
+use crate::{cli::Cli, db, demo, routes};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -54,18 +54,20 @@ pub fn leptos_options(addr: SocketAddr) -> anyhow::Result<LeptosOptions> {
     Ok(options)
 }
 
-pub async fn serve(
-    database_url: &str,
-    addr: SocketAddr,
-    admin_token: Option<String>,
-    demo: bool,
-) -> anyhow::Result<()> {
-    let pool = db::connect(database_url).await?;
+pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
+    let addr = cli.addr;
+    let pool = db::connect(&cli.database_url).await?;
     db::migrate(&pool).await?;
-    if demo {
+    if cli.demo {
         demo::load_if_empty(&pool).await?;
     }
-    let state = AppState::new(leptos_options(addr)?, pool, admin_token);
+    if cli.scan_interval > 0 {
+        tokio::spawn(periodic_scan(
+            pool.clone(),
+            Duration::from_secs(cli.scan_interval),
+        ));
+    }
+    let state = AppState::new(leptos_options(addr)?, pool, cli.admin_token.clone());
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -74,6 +76,22 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")
+}
+
+/// Runs the integrity scan every `every`; a failed run is logged and the
+/// next one tried on time (the database may come back in between).
+async fn periodic_scan(pool: sqlx::PgPool, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await; // the first tick is immediate: let start-up finish
+    loop {
+        ticks.tick().await;
+        match app::inventory::scan::run(&pool).await {
+            Ok(report) => {
+                tracing::info!(scan.id = report.id, counts = ?report.counts, "integrity scan")
+            }
+            Err(error) => tracing::warn!(%error, "integrity scan failed"),
+        }
+    }
 }
 
 /// Resolves on the first SIGINT or SIGTERM; in-flight requests finish, and

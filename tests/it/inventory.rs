@@ -358,3 +358,74 @@ async fn an_oversized_request_is_refused_with_413(pool: PgPool) {
     assert_eq!(response.status(), 413);
     assert_eq!(count(&pool, "entity_version").await, 0);
 }
+
+#[sqlx::test]
+async fn the_scan_flags_dangling_deletes_once_and_clears_stale_flags(pool: PgPool) {
+    let app = shop(&pool).await;
+    post_events(
+        &app,
+        "customers",
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"}),
+            json!({"type": "entity", "key": "C/2", "at": "2026-11-01T08:00:00Z"}),
+        ]),
+    )
+    .await;
+    post_events(&app, "orders", None, &ndjson(&[
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+        json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T08:00:00Z", "at": "2026-11-01T09:00:00Z", "cache": {"name": "Ada"}}),
+    ]))
+    .await;
+    post_events(
+        &app,
+        "customers",
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": "C/1", "at": "2026-11-01T10:00:00Z", "deleted": true}),
+        ]),
+    )
+    .await;
+    // C/2's flag is stale (nothing refers to it): the scan's recount clears it.
+    sqlx::query(
+        "update entity set to_delete = true, deleted = true, dependents = 3 where key = 'C/2'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let scan = |app: &TestApp| app.admin(reqwest::Method::POST, "/api/v1/scans").send();
+    let first: Value = scan(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        first["counts"],
+        json!({"dangling_delete": 1, "to_delete_cleared": 1})
+    );
+    let (kind, source, target, strategy, cached): (String, String, String, String, Value) =
+        sqlx::query_as(
+            "select kind, source_key, target_key, strategy, cached from finding where scan_id = $1",
+        )
+        .bind(first["id"].as_i64().unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            kind.as_str(),
+            source.as_str(),
+            target.as_str(),
+            strategy.as_str()
+        ),
+        ("dangling_delete", "O/1", "C/1", "cache")
+    );
+    assert_eq!(cached, json!({"name": "Ada"}));
+    assert_eq!(entity(&pool, "customers", "C/2").await.2, 0);
+
+    let second: Value = scan(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        second["counts"],
+        json!({"dangling_delete": 0, "to_delete_cleared": 0}),
+        "no double flags"
+    );
+    assert_eq!(count(&pool, "finding").await, 1);
+}

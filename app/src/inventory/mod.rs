@@ -6,6 +6,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod events;
 #[cfg(feature = "ssr")]
+pub mod scan;
+#[cfg(feature = "ssr")]
 pub mod tokens;
 mod ui;
 

@@ -2,7 +2,7 @@
 
 use app::{
     error::AppError,
-    inventory::{db, events, tokens},
+    inventory::{db, events, scan, tokens},
     state::AppState,
 };
 use axum::{
@@ -33,6 +33,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/services/{service}/backups", post(post_backup))
         .route("/api/v1/services/{service}/tokens", post(post_token))
+        .route("/api/v1/scans", post(post_scan))
+}
+
+/// Runs the integrity scan now.
+async fn post_scan(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<scan::ScanReport>, ApiError> {
+    Ok(Json(scan::run(&state.pool).await?))
 }
 
 /// NDJSON events, all applied or none: 422 lists every bad line by number.

@@ -1,0 +1,100 @@
+//! The integrity scan (spec §5, last row): flags dangling deletes — an
+//! entity deleted while references to it were live — and clears the
+//! `to_delete` flag of entities nobody refers to any more. All set-based.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScanCounts {
+    /// New dangling-delete findings.
+    pub dangling_delete: i64,
+    /// Entities whose `to_delete` flag was cleared.
+    pub to_delete_cleared: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScanReport {
+    pub id: i64,
+    pub counts: ScanCounts,
+}
+
+/// Runs one scan in one transaction. A reference already flagged by an
+/// earlier scan, and not yet worked, is not flagged again.
+pub async fn run(db: &PgPool) -> Result<ScanReport, AppError> {
+    let mut tx = db.begin().await?;
+    // One scan at a time: a second caller waits rather than double-flags.
+    sqlx::query("select pg_advisory_xact_lock(hashtext('lockstep.scan'))")
+        .execute(&mut *tx)
+        .await?;
+    let scan_id: i64 = sqlx::query_scalar("insert into scan default values returning scan_id")
+        .fetch_one(&mut *tx)
+        .await?;
+
+    // Recount the flagged and deleted entities' live referrers; clear the
+    // flags whose counter reached zero.
+    let to_delete_cleared: i64 = sqlx::query_scalar(
+        "with counted as (
+             select e.service_id, e.key,
+                    (select count(*) from reference_version r
+                     where r.target_service_id = e.service_id and r.target_key = e.key
+                       and r.valid_to is null and not r.removed)::int as n
+             from entity e where e.deleted or e.to_delete
+         ), updated as (
+             update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
+             from counted c
+             where e.service_id = c.service_id and e.key = c.key
+               and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)
+             returning e.to_delete, (c.n = 0) as free
+         )
+         select count(*) from updated where not to_delete and free",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let dangling_delete: i64 = sqlx::query_scalar(
+        "with flagged as (
+             insert into finding (scan_id, kind, relation_id, source_service_id, source_key,
+                                  target_service_id, target_key, observed_at, target_updated_at,
+                                  strategy, cached)
+             select $1, 'dangling_delete', r.relation_id, r.source_service_id, r.source_key,
+                    r.target_service_id, r.target_key, r.observed_at, e.updated_at,
+                    coalesce(rel.on_broken, case when r.cache is not null then 'cache' else 'reconstruct' end),
+                    r.cache
+             from entity e
+             join reference_version r
+               on r.target_service_id = e.service_id and r.target_key = e.key
+              and r.valid_to is null and not r.removed
+             join relation rel on rel.relation_id = r.relation_id
+             where e.deleted
+               and not exists (
+                   select 1 from finding f
+                   where f.kind = 'dangling_delete' and f.status in ('open', 'claimed')
+                     and f.target_service_id = r.target_service_id and f.target_key = r.target_key
+                     and f.source_service_id = r.source_service_id and f.source_key = r.source_key
+                     and f.relation_id = r.relation_id)
+             returning 1
+         )
+         select count(*) from flagged",
+    )
+    .bind(scan_id)
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let counts = ScanCounts {
+        dangling_delete,
+        to_delete_cleared,
+    };
+    sqlx::query("update scan set finished_at = now(), counts = $2 where scan_id = $1")
+        .bind(scan_id)
+        .bind(sqlx::types::Json(counts))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ScanReport {
+        id: scan_id,
+        counts,
+    })
+}
