@@ -43,6 +43,11 @@ create table reference_version (
 );
 create index reference_version_source_idx
     on reference_version (source_service_id, source_key, relation_id, valid_from);
+-- The live references only: dependency counters, referrers, per-relation counts.
+create index reference_live_target_idx on reference_version (target_service_id, target_key)
+    where valid_to is null and not removed;
+create index reference_live_source_idx on reference_version (source_service_id, relation_id)
+    where valid_to is null and not removed;
 
 -- The current state of each entity, kept in step with the versions by every
 -- ingest: the dependency counter (live incoming references) and the

@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::components::{NotFoundPage, TopBar};
 use crate::{
-    inventory::InventoryPage,
+    inventory::{InventoryPage, ServiceInventoryPage},
     overview::OverviewPage,
     queue::QueuePage,
     restores::RestoresPage,
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("topology") view=TopologyPage />
                     <Route path=path!("groups") view=GroupsPage />
                     <Route path=path!("inventory") view=InventoryPage />
+                    <Route path=path!("inventory/:service") view=ServiceInventoryPage />
                     <Route path=path!("restores") view=RestoresPage />
                     <Route path=path!("queue") view=QueuePage />
                 </Routes>

@@ -1,14 +1,18 @@
 //! The reference inventory the services report: entities, references and
 //! their history, backups, and the tokens services report with.
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod events;
+pub mod model;
+#[cfg(feature = "ssr")]
+mod queries;
 #[cfg(feature = "ssr")]
 pub mod scan;
 #[cfg(feature = "ssr")]
 pub mod tokens;
 mod ui;
 
-pub use ui::InventoryPage;
+pub use ui::{InventoryPage, ServiceInventoryPage};

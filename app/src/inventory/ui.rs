@@ -1,23 +1,345 @@
-use leptos::prelude::*;
+//! The inventory pages: an overview of every service's inventory, and one
+//! service's relations, backups and entity search.
 
-use crate::components::{EmptyState, PageHeader};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::{find_entity, inventory_overview, load_service_inventory};
+use super::model::{EntityDetail, ServiceDetail, ServiceInventory};
+use crate::components::{EmptyState, ErrorNotice, PageHeader};
+
+const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
+const TD: &str = "px-3 py-2 align-top";
+const CARD: &str = "overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900";
+const LINK: &str = "font-medium text-indigo-600 underline dark:text-indigo-400";
+
+fn when(t: Option<DateTime<Utc>>) -> String {
+    t.map_or("—".into(), |t| {
+        t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    })
+}
 
 #[component]
 pub fn InventoryPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| inventory_overview());
     view! {
         <PageHeader
             title="Inventory"
             subtitle="What each service owns and whom it refers to, with every version kept, so Lockstep can tell what a service held at any time."
         />
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the inventory…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(services) if services.iter().all(|s| s.entities == 0 && s.last_event.is_none()) => {
+                        empty(!services.is_empty()).into_any()
+                    }
+                    Ok(services) => overview_table(services).into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn empty(has_services: bool) -> impl IntoView {
+    view! {
         <EmptyState
             title="No inventory reported yet"
             example="curl -X POST http://127.0.0.1:3000/api/v1/services/orders/events \\
-    -H 'Authorization: Bearer $SERVICE_TOKEN' -H 'Content-Type: application/x-ndjson' \\
+    -H \"Authorization: Bearer $SERVICE_TOKEN\" -H 'Content-Type: application/x-ndjson' \\
     --data-binary @events.ndjson"
         >
             <p>
-                "Per service you will see entity and reference counts, incoming and outgoing references by relation, and its backups. Services report their state as NDJSON events:"
+                {if has_services {
+                    "The services are modelled; none has reported its entities and references yet."
+                } else {
+                    "Model the services first (Topology), then let them report."
+                }}
+            </p>
+            <p>
+                "Per service you will see entity and reference counts, incoming and outgoing references by relation, and its backups. Services report their state as NDJSON events, with a token minted by "
+                <code>"POST /api/v1/services/{service}/tokens"</code>":"
             </p>
         </EmptyState>
+    }
+}
+
+fn overview_table(services: Vec<ServiceInventory>) -> impl IntoView {
+    view! {
+        <div class=CARD>
+            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                <thead>
+                    <tr>
+                        <th class=TH>"Service"</th>
+                        <th class=TH>"Entities"</th>
+                        <th class=TH>"References held"</th>
+                        <th class=TH>"Referred to by"</th>
+                        <th class=TH>"Last event"</th>
+                        <th class=TH>"Backups"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                    {services
+                        .into_iter()
+                        .map(|s| {
+                            let (href, label) = (format!("/inventory/{}", s.name), s.name.clone());
+                            view! {
+                                <tr data-testid="inventory-row" data-service=s.name>
+                                    <td class=TD>
+                                        <A href=href attr:class=LINK>
+                                            {label}
+                                        </A>
+                                    </td>
+                                    <td class=TD>{s.entities}</td>
+                                    <td class=TD>{s.outgoing}</td>
+                                    <td class=TD>{s.incoming}</td>
+                                    <td class=TD>{when(s.last_event)}</td>
+                                    <td class=TD>{s.backups}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn ServiceInventoryPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let service = move || params.with(|p| p.get("service").unwrap_or_default());
+    let key = move || query.with(|q| q.get("key").unwrap_or_default());
+    let detail = Resource::new(service, load_service_inventory);
+    let entity = Resource::new(
+        move || (service(), key()),
+        |(service, key)| async move {
+            if key.trim().is_empty() {
+                Ok(None)
+            } else {
+                find_entity(service, key).await
+            }
+        },
+    );
+    view! {
+        <PageHeader title="Service inventory" subtitle="Relations, backups, and any entity's history and referrers.">
+            <A href="/inventory" attr:class="text-sm text-indigo-600 underline dark:text-indigo-400">
+                "← All services"
+            </A>
+        </PageHeader>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => service_detail(detail).into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="mt-8">
+            <h2 class="mb-2 text-lg font-medium">"Find an entity"</h2>
+            <Form method="GET" action="" attr:class="flex max-w-xl gap-2">
+                <label for="entity-key" class="sr-only">"Entity key"</label>
+                <input
+                    id="entity-key"
+                    name="key"
+                    placeholder="e.g. C/3"
+                    prop:value=key
+                    class="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-950"
+                />
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+                    "Find"
+                </button>
+            </Form>
+            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match entity.await {
+                        Ok(Some(found)) => entity_detail(found).into_any(),
+                        Ok(None) if !key().trim().is_empty() => {
+                            view! {
+                                <p data-testid="entity-missing" class="mt-3 text-sm text-slate-600 dark:text-slate-400">
+                                    {format!("{} never reported an entity {:?}.", service(), key())}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn service_detail(detail: ServiceDetail) -> impl IntoView {
+    let s = detail.summary;
+    let stat = |label: &'static str, value: String| {
+        view! {
+            <div class="rounded-lg border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900">
+                <div class="text-xs uppercase tracking-wide text-slate-500">{label}</div>
+                <div class="mt-1 text-lg font-semibold">{value}</div>
+            </div>
+        }
+    };
+    view! {
+        <h2 data-testid="service-name" class="mb-3 text-xl font-semibold">{s.name.clone()}</h2>
+        <div class="mb-6 grid gap-3 sm:grid-cols-3 lg:grid-cols-5">
+            {stat("Entities", s.entities.to_string())}
+            {stat("References held", s.outgoing.to_string())}
+            {stat("Referred to by", s.incoming.to_string())}
+            {stat("Backups", s.backups.to_string())}
+            {stat("Last event", when(s.last_event))}
+        </div>
+        <div class="grid gap-6 lg:grid-cols-2">
+            <div>
+                <h3 class="mb-2 font-medium">"References by relation"</h3>
+                <ul class="space-y-1 text-sm">
+                    {detail
+                        .relations
+                        .into_iter()
+                        .map(|r| {
+                            let arrow = if r.outgoing {
+                                format!("{} → {}", r.relation, r.other)
+                            } else {
+                                format!("{} ← {}", r.relation, r.other)
+                            };
+                            view! {
+                                <li data-testid="relation-count" class="flex justify-between rounded-md bg-white px-3 py-1.5 dark:bg-slate-900">
+                                    <span>{arrow}</span>
+                                    <span class="font-medium">{r.references}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </div>
+            <div>
+                <h3 class="mb-2 font-medium">"Backups"</h3>
+                {if detail.backups.is_empty() {
+                    view! { <p class="text-sm text-slate-500">"No backup recorded yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="space-y-1 text-sm">
+                            {detail
+                                .backups
+                                .into_iter()
+                                .map(|b| {
+                                    view! {
+                                        <li data-testid="backup" class="rounded-md bg-white px-3 py-1.5 dark:bg-slate-900">
+                                            {format!("#{} · {} · epoch {}", b.id, when(Some(b.taken_at)), b.epoch)}
+                                            <span class="text-slate-500">{b.label.map(|l| format!(" · {l}"))}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
+                }}
+            </div>
+        </div>
+    }
+}
+
+fn pretty(value: &Option<serde_json::Value>) -> Option<String> {
+    value
+        .as_ref()
+        .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+}
+
+fn entity_detail(entity: EntityDetail) -> impl IntoView {
+    let flag = entity.to_delete.then(|| {
+        view! {
+            <span class="ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs text-red-800 dark:bg-red-950 dark:text-red-200">
+                "to delete: still referred to"
+            </span>
+        }
+    });
+    view! {
+        <div data-testid="entity-detail" class="mt-4 space-y-4">
+            <h3 class="font-medium">
+                {format!("{} · {}", entity.service, entity.key)}
+                <span class="ml-2 text-sm text-slate-500" data-testid="dependents">
+                    {format!("{} live referrer(s)", entity.dependents)}
+                </span>
+                {flag}
+            </h3>
+            <div class=CARD>
+                <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                    <thead>
+                        <tr>
+                            <th class=TH>"Version of"</th>
+                            <th class=TH>"Valid until"</th>
+                            <th class=TH>"Epoch"</th>
+                            <th class=TH>"Data"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                        {entity
+                            .versions
+                            .iter()
+                            .map(|v| {
+                                view! {
+                                    <tr data-testid="entity-version">
+                                        <td class=TD>
+                                            {when(Some(v.updated_at))}
+                                            {v.deleted.then_some(" (deleted)")}
+                                        </td>
+                                        <td class=TD>{v.valid_to.map_or("current".into(), |t| when(Some(t)))}</td>
+                                        <td class=TD>{v.epoch}</td>
+                                        <td class=TD>
+                                            <pre class="text-xs">{pretty(&v.data)}</pre>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h4 class="font-medium">"Referred to by"</h4>
+            {if entity.referrers.is_empty() {
+                view! { <p class="text-sm text-slate-500">"No live reference points here."</p> }.into_any()
+            } else {
+                view! {
+                    <div class=CARD>
+                        <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                            <thead>
+                                <tr>
+                                    <th class=TH>"Referrer"</th>
+                                    <th class=TH>"Relation"</th>
+                                    <th class=TH>"Saw the target as of"</th>
+                                    <th class=TH>"Since"</th>
+                                    <th class=TH>"Cached copy"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                                {entity
+                                    .referrers
+                                    .into_iter()
+                                    .map(|r| {
+                                        view! {
+                                            <tr data-testid="referrer">
+                                                <td class=TD>{format!("{} · {}", r.service, r.key)}</td>
+                                                <td class=TD>{r.relation.clone()}</td>
+                                                <td class=TD>{when(r.observed_at)}</td>
+                                                <td class=TD>{when(Some(r.since))}</td>
+                                                <td class=TD>
+                                                    <pre class="text-xs">{pretty(&r.cache).unwrap_or_else(|| "—".into())}</pre>
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </div>
     }
 }

@@ -1,0 +1,21 @@
+//! Server functions behind the inventory pages.
+
+use leptos::prelude::*;
+
+use super::model::{EntityDetail, ServiceDetail, ServiceInventory};
+use crate::error::AppError;
+
+#[server(prefix = "/api/fn", endpoint = "inventory_overview")]
+pub async fn inventory_overview() -> Result<Vec<ServiceInventory>, AppError> {
+    super::queries::overview(&crate::state::db()?).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "service_inventory")]
+pub async fn load_service_inventory(service: String) -> Result<ServiceDetail, AppError> {
+    super::queries::service(&crate::state::db()?, &service).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "find_entity")]
+pub async fn find_entity(service: String, key: String) -> Result<Option<EntityDetail>, AppError> {
+    super::queries::entity(&crate::state::db()?, &service, key.trim()).await
+}

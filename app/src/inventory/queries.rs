@@ -1,0 +1,109 @@
+//! The inventory pages' reads.
+
+use sqlx::PgPool;
+
+use super::model::*;
+use crate::error::AppError;
+
+/// Live-reference predicate, matching the partial indexes.
+const LIVE: &str = "r.valid_to is null and not r.removed";
+
+pub async fn overview(db: &PgPool) -> Result<Vec<ServiceInventory>, AppError> {
+    Ok(sqlx::query_as::<_, ServiceInventory>(&format!(
+        "select s.name,
+                (select count(*) from entity e where e.service_id = s.service_id and not e.deleted) as entities,
+                (select count(*) from reference_version r where r.source_service_id = s.service_id and {LIVE}) as outgoing,
+                (select count(*) from reference_version r where r.target_service_id = s.service_id and {LIVE}) as incoming,
+                greatest((select max(v.recorded_at) from entity_version v where v.service_id = s.service_id),
+                         (select max(r.recorded_at) from reference_version r where r.source_service_id = s.service_id))
+                    as last_event,
+                (select count(*) from backup b where b.service_id = s.service_id) as backups
+         from service s order by s.name"
+    ))
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn service(db: &PgPool, name: &str) -> Result<ServiceDetail, AppError> {
+    let summary = overview(db)
+        .await?
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| AppError::NotFound(format!("service {name:?}")))?;
+    let relations = sqlx::query_as::<_, RelationCount>(&format!(
+        "select rel.name as relation, other.name as other, rel.from_service_id = s.service_id as outgoing,
+                (select count(*) from reference_version r
+                 where r.relation_id = rel.relation_id and {LIVE}) as references
+         from service s
+         join relation rel on s.service_id in (rel.from_service_id, rel.to_service_id)
+         join service other on other.service_id =
+              case when rel.from_service_id = s.service_id then rel.to_service_id else rel.from_service_id end
+         where s.name = $1
+         order by outgoing desc, rel.name"
+    ))
+    .bind(name)
+    .fetch_all(db)
+    .await?;
+    let backups = sqlx::query_as::<_, BackupRow>(
+        "select b.backup_id as id, b.taken_at, b.epoch, b.label
+         from backup b join service s using (service_id)
+         where s.name = $1 order by b.taken_at desc limit 50",
+    )
+    .bind(name)
+    .fetch_all(db)
+    .await?;
+    Ok(ServiceDetail {
+        summary,
+        relations,
+        backups,
+    })
+}
+
+/// An entity's history and who refers to it now; `None` when the service
+/// never reported the key.
+pub async fn entity(
+    db: &PgPool,
+    service: &str,
+    key: &str,
+) -> Result<Option<EntityDetail>, AppError> {
+    let current: Option<(i64, i32, bool)> = sqlx::query_as(
+        "select e.service_id, e.dependents, e.to_delete
+         from entity e join service s using (service_id) where s.name = $1 and e.key = $2",
+    )
+    .bind(service)
+    .bind(key)
+    .fetch_optional(db)
+    .await?;
+    let Some((service_id, dependents, to_delete)) = current else {
+        return Ok(None);
+    };
+    let versions = sqlx::query_as::<_, EntityVersion>(
+        "select updated_at, valid_to, epoch, deleted, data from entity_version
+         where service_id = $1 and key = $2 order by updated_at desc",
+    )
+    .bind(service_id)
+    .bind(key)
+    .fetch_all(db)
+    .await?;
+    let referrers = sqlx::query_as::<_, Referrer>(&format!(
+        "select src.name as service, r.source_key as key, rel.name as relation,
+                r.observed_at, r.valid_from as since, r.cache
+         from reference_version r
+         join service src on src.service_id = r.source_service_id
+         join relation rel on rel.relation_id = r.relation_id
+         where r.target_service_id = $1 and r.target_key = $2 and {LIVE}
+         order by src.name, r.source_key"
+    ))
+    .bind(service_id)
+    .bind(key)
+    .fetch_all(db)
+    .await?;
+    Ok(Some(EntityDetail {
+        service: service.to_string(),
+        key: key.to_string(),
+        dependents,
+        to_delete,
+        versions,
+        referrers,
+    }))
+}
