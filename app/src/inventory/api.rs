@@ -7,15 +7,22 @@ use crate::error::AppError;
 
 #[server(prefix = "/api/fn", endpoint = "inventory_overview")]
 pub async fn inventory_overview() -> Result<Vec<ServiceInventory>, AppError> {
-    super::queries::overview(&crate::state::db()?).await
+    crate::error::with_status(
+        async move { super::queries::overview(&crate::state::db()?).await }.await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "service_inventory")]
 pub async fn load_service_inventory(service: String) -> Result<ServiceDetail, AppError> {
-    super::queries::service(&crate::state::db()?, &service).await
+    crate::error::with_status(
+        async move { super::queries::service(&crate::state::db()?, &service).await }.await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "find_entity")]
 pub async fn find_entity(service: String, key: String) -> Result<Option<EntityDetail>, AppError> {
-    super::queries::entity(&crate::state::db()?, &service, key.trim()).await
+    crate::error::with_status(
+        async move { super::queries::entity(&crate::state::db()?, &service, key.trim()).await }
+            .await,
+    )
 }

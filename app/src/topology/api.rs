@@ -17,41 +17,59 @@ pub struct TopologyView {
 
 #[server(prefix = "/api/fn", endpoint = "topology_view")]
 pub async fn load_topology_view() -> Result<TopologyView, AppError> {
-    let pool = crate::state::db()?;
-    let topology = super::db::load(&pool).await?;
-    let groups = super::groups::lockstep_groups(&topology);
-    let picture = super::picture::draw(&topology, &groups);
-    Ok(TopologyView {
-        topology,
-        groups,
-        picture,
-    })
+    crate::error::with_status(
+        async move {
+            let pool = crate::state::db()?;
+            let topology = super::db::load(&pool).await?;
+            let groups = super::groups::lockstep_groups(&topology);
+            let picture = super::picture::draw(&topology, &groups);
+            Ok(TopologyView {
+                topology,
+                groups,
+                picture,
+            })
+        }
+        .await,
+    )
 }
 
 /// `policy` is `lockstep`, `tolerate`, or `default` to drop the override.
 #[server(prefix = "/api/fn", endpoint = "set_relation_policy")]
 pub async fn set_relation_policy(relation: String, policy: String) -> Result<(), AppError> {
-    let policy = match policy.as_str() {
-        "default" => None,
-        other => Some(
-            super::model::Policy::parse(other).ok_or_else(|| AppError::Invalid {
-                field: "policy".into(),
-                message: format!("expected lockstep, tolerate or default, not {other:?}"),
-            })?,
-        ),
-    };
-    let pool = crate::state::db()?;
-    super::db::set_policy(&pool, &relation, policy).await
+    crate::error::with_status(
+        async move {
+            let policy =
+                match policy.as_str() {
+                    "default" => None,
+                    other => Some(super::model::Policy::parse(other).ok_or_else(|| {
+                        AppError::Invalid {
+                            field: "policy".into(),
+                            message: format!(
+                                "expected lockstep, tolerate or default, not {other:?}"
+                            ),
+                        }
+                    })?),
+                };
+            let pool = crate::state::db()?;
+            super::db::set_policy(&pool, &relation, policy).await
+        }
+        .await,
+    )
 }
 
 /// Replaces the model with an uploaded YAML or JSON document; returns the
 /// number of services now modelled.
 #[server(prefix = "/api/fn", endpoint = "upload_topology")]
 pub async fn upload_topology(document: String) -> Result<usize, AppError> {
-    let topology = super::document::parse(&document).map_err(AppError::Rejected)?;
-    let pool = crate::state::db()?;
-    super::db::replace(&pool, &topology).await?;
-    Ok(topology.services.len())
+    crate::error::with_status(
+        async move {
+            let topology = super::document::parse(&document).map_err(AppError::Rejected)?;
+            let pool = crate::state::db()?;
+            super::db::replace(&pool, &topology).await?;
+            Ok(topology.services.len())
+        }
+        .await,
+    )
 }
 
 /// Merges a Backstage catalog into the model (the API route and the UI
@@ -70,40 +88,65 @@ pub async fn apply_backstage_catalog(
 
 #[server(prefix = "/api/fn", endpoint = "import_backstage")]
 pub async fn import_backstage(catalog: String) -> Result<super::model::ImportReport, AppError> {
-    let pool = crate::state::db()?;
-    apply_backstage_catalog(&pool, &catalog).await
+    crate::error::with_status(
+        async move {
+            let pool = crate::state::db()?;
+            apply_backstage_catalog(&pool, &catalog).await
+        }
+        .await,
+    )
 }
 
 /// Creates or updates a service from its form.
 #[server(prefix = "/api/fn", endpoint = "save_service")]
 pub async fn save_service(form: ServiceForm) -> Result<(), AppError> {
-    let service = form.validate().map_err(AppError::Rejected)?;
-    let pool = crate::state::db()?;
-    super::db::save_service(&pool, &service).await
+    crate::error::with_status(
+        async move {
+            let service = form.validate().map_err(AppError::Rejected)?;
+            let pool = crate::state::db()?;
+            super::db::save_service(&pool, &service).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_service")]
 pub async fn delete_service(name: String) -> Result<(), AppError> {
-    let pool = crate::state::db()?;
-    super::db::delete_service(&pool, &name).await
+    crate::error::with_status(
+        async move {
+            let pool = crate::state::db()?;
+            super::db::delete_service(&pool, &name).await
+        }
+        .await,
+    )
 }
 
 /// Creates or updates a relation from its form.
 #[server(prefix = "/api/fn", endpoint = "save_relation")]
 pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
-    let pool = crate::state::db()?;
-    let services: Vec<String> = super::db::load(&pool)
-        .await?
-        .services
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
-    let relation = form.validate(&services).map_err(AppError::Rejected)?;
-    super::db::save_relation(&pool, &relation).await
+    crate::error::with_status(
+        async move {
+            let pool = crate::state::db()?;
+            let services: Vec<String> = super::db::load(&pool)
+                .await?
+                .services
+                .into_iter()
+                .map(|s| s.name)
+                .collect();
+            let relation = form.validate(&services).map_err(AppError::Rejected)?;
+            super::db::save_relation(&pool, &relation).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_relation")]
 pub async fn delete_relation(name: String) -> Result<(), AppError> {
-    let pool = crate::state::db()?;
-    super::db::delete_relation(&pool, &name).await
+    crate::error::with_status(
+        async move {
+            let pool = crate::state::db()?;
+            super::db::delete_relation(&pool, &name).await
+        }
+        .await,
+    )
 }
