@@ -150,7 +150,7 @@ async fn bench_page() {
         .await
         .expect("DATABASE_URL reachable");
     lockstep::db::migrate(&pool).await.expect("migrations");
-    app::topology::db::replace(&pool, &model(500, 1_000, 2))
+    app::topology::db::replace(&pool, &model(500, 1_000, 2), true)
         .await
         .expect("load the 500-service model");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

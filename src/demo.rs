@@ -16,7 +16,7 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<()> {
     }
     let topology = document::parse(SHOP_TOPOLOGY)
         .map_err(|problems| anyhow::anyhow!("the demo topology is invalid: {problems:?}"))?;
-    db::replace(pool, &topology)
+    db::replace(pool, &topology, false)
         .await
         .map_err(|e| anyhow::anyhow!("loading the demo topology: {e}"))?;
     tracing::info!(services = topology.services.len(), "demo topology loaded");

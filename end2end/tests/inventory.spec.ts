@@ -1,7 +1,8 @@
-import { test, expect, open } from "./fixtures";
+import { test, expect, open, resetModel, ADMIN_TOKEN } from "./fixtures";
 
-const TOKEN = process.env.LOCKSTEP_ADMIN_TOKEN ?? "e2e-admin-token";
-const auth = { Authorization: `Bearer ${TOKEN}` };
+const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+test.beforeEach(async ({ request }) => resetModel(request));
 
 const ndjson = (events: object[]) => events.map((e) => JSON.stringify(e)).join("\n");
 
@@ -58,4 +59,14 @@ test("an operator browses a service's inventory and finds an entity's referrers"
   await page.getByLabel("Entity key").fill("C/404");
   await page.getByRole("button", { name: "Find" }).click();
   await expect(page.getByTestId("entity-missing")).toContainText('never reported an entity "C/404"');
+
+  // Deleting a service that holds inventory is refused until forced.
+  await open(page, "/topology");
+  await page.locator('[data-testid="service-row"][data-service="orders"]').getByTestId("delete-service").click();
+  const confirm = page.getByTestId("delete-service-confirm");
+  await confirm.getByTestId("confirm-delete").click();
+  await expect(confirm.getByTestId("error")).toContainText("would drop the inventory reported for it");
+  await expect(page.locator('[data-testid="service-row"][data-service="orders"]')).toBeVisible();
+  await confirm.getByTestId("force-delete").click();
+  await expect(page.locator('[data-testid="service-row"][data-service="orders"]')).toHaveCount(0);
 });

@@ -1,4 +1,6 @@
-import { test, expect, open } from "./fixtures";
+import { test, expect, open, resetModel } from "./fixtures";
+
+test.beforeEach(async ({ request }) => resetModel(request));
 
 const THREE_SERVICES = `services:
   - name: orders

@@ -429,3 +429,65 @@ async fn the_scan_flags_dangling_deletes_once_and_clears_stale_flags(pool: PgPoo
     );
     assert_eq!(count(&pool, "finding").await, 1);
 }
+
+#[sqlx::test]
+async fn dropping_a_service_or_relation_with_inventory_needs_force(pool: PgPool) {
+    let app = shop(&pool).await;
+    post_events(
+        &app,
+        "customers",
+        None,
+        &ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"})]),
+    )
+    .await;
+    post_events(
+        &app,
+        "orders",
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+            json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T08:00:00Z", "at": "2026-11-01T09:00:00Z"}),
+        ]),
+    )
+    .await;
+    let before = app.get_json("/api/v1/topology").await;
+
+    // Dropping the relation alone, then a service, is refused with the reason.
+    let without_relation = "services: [{name: orders}, {name: customers}]\nrelations: []\n";
+    let refused = app.put_topology("application/yaml", without_relation).await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("relation order.customer"),
+        "{body}"
+    );
+    let without_orders = "services: [{name: customers}]\nrelations: []\n";
+    let refused = app.put_topology("application/yaml", without_orders).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("service orders"));
+    assert_eq!(
+        app.get_json("/api/v1/topology").await,
+        before,
+        "nothing changed"
+    );
+    assert_eq!(count(&pool, "reference_version").await, 1);
+
+    // Forced, the service goes and its inventory with it.
+    let forced = app
+        .admin(reqwest::Method::PUT, "/api/v1/topology?force=true")
+        .body(without_orders)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forced.status(), 200);
+    assert_eq!(count(&pool, "reference_version").await, 0);
+    assert_eq!(
+        count(&pool, "entity_version").await,
+        1,
+        "customers keeps its inventory"
+    );
+}

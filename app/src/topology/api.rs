@@ -65,7 +65,7 @@ pub async fn upload_topology(document: String) -> Result<usize, AppError> {
         async move {
             let topology = super::document::parse(&document).map_err(AppError::Rejected)?;
             let pool = crate::state::db()?;
-            super::db::replace(&pool, &topology).await?;
+            super::db::replace(&pool, &topology, false).await?;
             Ok(topology.services.len())
         }
         .await,
@@ -82,7 +82,8 @@ pub async fn apply_backstage_catalog(
     let current = super::db::load(pool).await?;
     let (merged, report) =
         super::backstage::import(catalog, &current).map_err(AppError::Rejected)?;
-    super::db::replace(pool, &merged).await?;
+    // An import only adds to the model: nothing is removed, nothing forced.
+    super::db::replace(pool, &merged, false).await?;
     Ok(report)
 }
 
@@ -111,11 +112,12 @@ pub async fn save_service(form: ServiceForm) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_service")]
-pub async fn delete_service(name: String) -> Result<(), AppError> {
+/// `force` also drops the inventory reported for the service.
+pub async fn delete_service(name: String, force: bool) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
-            super::db::delete_service(&pool, &name).await
+            super::db::delete_service(&pool, &name, force).await
         }
         .await,
     )

@@ -85,12 +85,16 @@ pub async fn load(db: &PgPool) -> Result<Topology, AppError> {
 
 /// Makes the stored model equal to `topology` in one transaction. Services
 /// and relations keep their ids when their names survive, so the inventory
-/// that refers to them stays attached.
-pub async fn replace(db: &PgPool, topology: &Topology) -> Result<(), AppError> {
+/// that refers to them stays attached. Dropping a service or relation that
+/// holds inventory would drop that inventory too: refused unless `force`.
+pub async fn replace(db: &PgPool, topology: &Topology, force: bool) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     lock_topology(&mut tx).await?;
     let service_names: Vec<&str> = topology.services.iter().map(|s| s.name.as_str()).collect();
     let relation_names: Vec<&str> = topology.relations.iter().map(|r| r.name.as_str()).collect();
+    if !force {
+        refuse_inventory_loss(&mut tx, &service_names, &relation_names).await?;
+    }
 
     sqlx::query("delete from relation where name <> all($1)")
         .bind(&relation_names)
@@ -104,6 +108,35 @@ pub async fn replace(db: &PgPool, topology: &Topology) -> Result<(), AppError> {
     upsert_relations(&mut tx, &topology.relations).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Conflict when a service or relation about to go still holds inventory.
+async fn refuse_inventory_loss(
+    conn: &mut PgConnection,
+    keep_services: &[&str],
+    keep_relations: &[&str],
+) -> Result<(), AppError> {
+    let holding: Vec<String> = sqlx::query_scalar(
+        "select 'service ' || s.name from service s
+         where s.name <> all($1)
+           and exists (select 1 from entity_version v where v.service_id = s.service_id)
+         union all
+         select 'relation ' || r.name from relation r
+         where r.name <> all($2)
+           and exists (select 1 from reference_version v where v.relation_id = r.relation_id)
+         order by 1",
+    )
+    .bind(keep_services)
+    .bind(keep_relations)
+    .fetch_all(conn)
+    .await?;
+    if holding.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Conflict(format!(
+        "removing {} would drop the inventory reported for it; force the change to remove it anyway",
+        holding.join(", ")
+    )))
 }
 
 /// Topology writes are rare and whole-model: serialise them rather than
@@ -220,15 +253,37 @@ pub async fn save_relation(db: &PgPool, relation: &Relation) -> Result<(), AppEr
     Ok(())
 }
 
-/// Deletes a service and, with it, every relation that starts or ends there.
-pub async fn delete_service(db: impl PgExecutor<'_>, name: &str) -> Result<(), AppError> {
+/// Deletes a service and, with it, every relation that starts or ends there
+/// (and, when forced, the inventory reported for them).
+pub async fn delete_service(db: &PgPool, name: &str, force: bool) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    lock_topology(&mut tx).await?;
+    if !force {
+        let others: Vec<String> = sqlx::query_scalar("select name from service where name <> $1")
+            .bind(name)
+            .fetch_all(&mut *tx)
+            .await?;
+        let kept_relations: Vec<String> = sqlx::query_scalar(
+            "select r.name from relation r
+             join service f on f.service_id = r.from_service_id
+             join service t on t.service_id = r.to_service_id
+             where f.name <> $1 and t.name <> $1",
+        )
+        .bind(name)
+        .fetch_all(&mut *tx)
+        .await?;
+        let others: Vec<&str> = others.iter().map(String::as_str).collect();
+        let kept: Vec<&str> = kept_relations.iter().map(String::as_str).collect();
+        refuse_inventory_loss(&mut tx, &others, &kept).await?;
+    }
     let deleted = sqlx::query("delete from service where name = $1")
         .bind(name)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound(format!("service {name:?}")));
     }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use app::{
     },
 };
 use axum::{
-    extract::{DefaultBodyLimit, Path, State},
+    extract::{DefaultBodyLimit, Path, Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -101,6 +101,13 @@ async fn download_yaml(State(state): State<AppState>) -> Result<Response, ApiErr
         .into_response())
 }
 
+/// `?force=true`: allow a change that drops reported inventory.
+#[derive(serde::Deserialize)]
+struct Force {
+    #[serde(default)]
+    force: bool,
+}
+
 /// YAML when the client asks for it, JSON otherwise.
 async fn get_topology(
     _: Admin,
@@ -125,15 +132,17 @@ async fn get_topology(
 
 /// Replaces the whole model. The body is YAML or JSON (JSON is YAML 1.2, so
 /// one reader locates problems in both); on any problem, 422 lists them all
-/// and nothing changes.
+/// and nothing changes. Dropping a service or relation that holds inventory
+/// is a 409 unless `?force=true`.
 async fn put_topology(
     _: Admin,
     State(state): State<AppState>,
+    Query(force): Query<Force>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let text = utf8(&body)?;
     let topology = document::parse(text).map_err(AppError::Rejected)?;
-    db::replace(&state.pool, &topology).await?;
+    db::replace(&state.pool, &topology, force.force).await?;
     Ok((
         StatusCode::OK,
         Json(document::to_json(&db::load(&state.pool).await?)),

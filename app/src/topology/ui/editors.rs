@@ -397,8 +397,11 @@ pub fn DeleteServiceConfirm(
                     autofocus
                     data-testid="confirm-delete"
                     disabled=move || delete.pending().get()
-                    on:click=move |_| {
-                        delete.dispatch(DeleteService { name: target.clone() });
+                    on:click={
+                        let target = target.clone();
+                        move |_| {
+                            delete.dispatch(DeleteService { name: target.clone(), force: false });
+                        }
                     }
                 >
                     "Delete"
@@ -407,6 +410,25 @@ pub fn DeleteServiceConfirm(
                     "Keep it"
                 </button>
             </div>
+            // Refused because the service holds inventory: offer to drop it too.
+            {move || {
+                matches!(outcome.get(), Some(Err(crate::error::AppError::Conflict(_))))
+                    .then(|| {
+                        let target = target.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class=format!("{DANGER} mt-3")
+                                data-testid="force-delete"
+                                on:click=move |_| {
+                                    delete.dispatch(DeleteService { name: target.clone(), force: true });
+                                }
+                            >
+                                "Delete it and its inventory"
+                            </button>
+                        }
+                    })
+            }}
             {move || outcome.get().and_then(Result::err).map(|error| view! { <div class="mt-3"><ErrorNotice error /></div> })}
         </div>
     }

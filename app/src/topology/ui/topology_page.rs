@@ -40,20 +40,24 @@ pub fn TopologyPage() -> impl IntoView {
     };
     let upload = ServerAction::<UploadTopology>::new();
     let import = ServerAction::<ImportBackstage>::new();
-    let view_data = Resource::new(
-        move || {
-            (
-                actions.set_policy.version().get(),
-                actions.save_service.version().get(),
-                actions.delete_service.version().get(),
-                actions.save_relation.version().get(),
-                actions.delete_relation.version().get(),
-                upload.version().get(),
-                import.version().get(),
-            )
-        },
-        |_| load_topology_view(),
-    );
+    // Reload the model after each *successful* change only: a refused one
+    // keeps the editor (and its error) on screen as it is.
+    let reload = RwSignal::new(0usize);
+    let on_success = move |succeeded: Signal<bool>| {
+        Effect::new(move |_| {
+            if succeeded.get() {
+                reload.update(|n| *n += 1);
+            }
+        });
+    };
+    on_success(succeeded(actions.set_policy));
+    on_success(succeeded(actions.save_service));
+    on_success(succeeded(actions.delete_service));
+    on_success(succeeded(actions.save_relation));
+    on_success(succeeded(actions.delete_relation));
+    on_success(succeeded(upload));
+    on_success(succeeded(import));
+    let view_data = Resource::new(move || reload.get(), |_| load_topology_view());
 
     view! {
         <PageHeader
@@ -79,6 +83,19 @@ pub fn TopologyPage() -> impl IntoView {
         <TopologyUpload action=upload />
         <BackstageImport action=import />
     }
+}
+
+/// True each time the action completes successfully.
+fn succeeded<A, T>(action: ServerAction<A>) -> Signal<bool>
+where
+    A: leptos::server_fn::ServerFn<Output = T, Error = crate::error::AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().with(|v| matches!(v, Some(Ok(_)))))
 }
 
 fn empty() -> impl IntoView {
