@@ -491,3 +491,109 @@ async fn dropping_a_service_or_relation_with_inventory_needs_force(pool: PgPool)
         "customers keeps its inventory"
     );
 }
+
+async fn put_snapshot(app: &TestApp, service: &str, at: &str, body: &str) -> reqwest::Response {
+    app.admin(
+        reqwest::Method::PUT,
+        &format!("/api/v1/services/{service}/inventory{at}"),
+    )
+    .body(body.to_string())
+    .send()
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn a_snapshot_records_the_difference_and_removes_what_is_absent(pool: PgPool) {
+    let app = shop(&pool).await;
+    post_events(
+        &app,
+        "customers",
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"}),
+            json!({"type": "entity", "key": "C/2", "at": "2026-11-01T08:00:00Z"}),
+        ]),
+    )
+    .await;
+    let reference = |from: &str, to: &str| {
+        json!({"type": "reference", "from": from, "relation": "order.customer", "to": to,
+               "observed": "2026-11-01T08:00:00Z", "at": "2026-11-01T09:00:00Z"})
+    };
+    post_events(
+        &app,
+        "orders",
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+            json!({"type": "entity", "key": "O/2", "at": "2026-11-01T09:00:00Z"}),
+            reference("O/1", "C/1"),
+            reference("O/2", "C/2"),
+        ]),
+    )
+    .await;
+
+    // O/1 and its reference unchanged, O/2 gone, O/3 new (taking the snapshot's time).
+    let snapshot = ndjson(&[
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+        json!({"type": "entity", "key": "O/3", "data": {"note": "has \"quotes\", commas"}}),
+        json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
+               "observed": "2026-11-01T08:00:00Z"}),
+        json!({"type": "reference", "from": "O/3", "relation": "order.customer", "to": "C/2",
+               "observed": "2026-11-01T08:00:00Z", "cache": {"name": "Bo"}}),
+    ]);
+    let response = put_snapshot(&app, "orders", "?at=2026-11-01T12:00:00Z", &snapshot).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"applied": 4, "replayed": 0})
+    );
+
+    assert_eq!(
+        entity(&pool, "orders", "O/2").await.1,
+        true,
+        "absent: deleted as of `at`"
+    );
+    assert_eq!(entity(&pool, "orders", "O/3").await.0, "12:00");
+    assert_eq!(entity(&pool, "customers", "C/1").await.2, 1);
+    assert_eq!(
+        entity(&pool, "customers", "C/2").await.2,
+        1,
+        "O/2's reference removed, O/3's added"
+    );
+    let data: Value = sqlx::query_scalar("select data from entity_version where key = 'O/3'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(data, json!({"note": "has \"quotes\", commas"}));
+    let o1_versions: i64 =
+        sqlx::query_scalar("select count(*) from entity_version where key = 'O/1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(o1_versions, 1, "an unchanged entity gets no new version");
+
+    // The same snapshot again changes nothing. (Entities without their own
+    // `at` are taken as updated at the snapshot's `at`.)
+    let again = put_snapshot(&app, "orders", "?at=2026-11-01T12:00:00Z", &snapshot).await;
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        json!({"applied": 0, "replayed": 0})
+    );
+
+    // Without `at`, or with a bad line, nothing is applied.
+    let versions = count(&pool, "entity_version").await;
+    assert_eq!(
+        put_snapshot(&app, "orders", "", &snapshot).await.status(),
+        422
+    );
+    let bad = put_snapshot(
+        &app,
+        "orders",
+        "?at=2026-11-01T14:00:00Z",
+        "{\"type\":\"entity\"}\n",
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(count(&pool, "entity_version").await, versions);
+}

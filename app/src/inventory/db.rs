@@ -37,11 +37,11 @@ pub struct Applied {
 }
 
 #[derive(sqlx::FromRow)]
-struct RelationEnds {
-    name: String,
-    relation_id: i64,
-    from_service_id: i64,
-    to_service_id: i64,
+pub(super) struct RelationEnds {
+    pub name: String,
+    pub relation_id: i64,
+    pub from_service_id: i64,
+    pub to_service_id: i64,
 }
 
 /// Applies a batch of events in one transaction: every check first, then
@@ -114,7 +114,7 @@ async fn drop_replays(
 /// The checks that need the database: each relation exists and starts at
 /// this service, and each reference comes from an entity the service owns
 /// (known already, or reported in the same batch).
-async fn check(
+pub(super) async fn check(
     conn: &mut PgConnection,
     service: ServiceRef,
     events: &Events,
@@ -263,7 +263,7 @@ async fn write_references(
 
 /// Re-links each touched entity's versions in time order (events may arrive
 /// out of order): every version is valid until the next one.
-async fn chain_entity_versions(
+pub(super) async fn chain_entity_versions(
     conn: &mut PgConnection,
     service: ServiceRef,
     keys: &[&str],
@@ -287,7 +287,7 @@ async fn chain_entity_versions(
 }
 
 /// The same for the references held by the touched source entities.
-async fn chain_reference_versions(
+pub(super) async fn chain_reference_versions(
     conn: &mut PgConnection,
     service: ServiceRef,
     sources: &[&str],
@@ -315,7 +315,7 @@ async fn chain_reference_versions(
 
 /// Brings the current-state rows of the touched entities up to their
 /// latest version.
-async fn refresh_entities(
+pub(super) async fn refresh_entities(
     conn: &mut PgConnection,
     service: ServiceRef,
     keys: &[&str],
@@ -340,7 +340,7 @@ async fn refresh_entities(
 
 /// Recounts live incoming references for the given entities. An entity
 /// deleted while still referred to is flagged `to_delete` (spec §2).
-async fn refresh_dependents(
+pub(super) async fn refresh_dependents(
     conn: &mut PgConnection,
     targets: &[(i64, String)],
 ) -> Result<(), AppError> {

@@ -54,7 +54,7 @@ impl Events {
 enum Raw {
     Entity {
         key: String,
-        at: String,
+        at: Option<String>,
         #[serde(default)]
         deleted: bool,
         data: Option<Value>,
@@ -65,7 +65,7 @@ enum Raw {
         relation: String,
         to: String,
         observed: Option<String>,
-        at: String,
+        at: Option<String>,
         cache: Option<Value>,
         #[serde(default)]
         removed: bool,
@@ -101,6 +101,21 @@ fn not_empty(problems: &mut Vec<Problem>, line: usize, field: &str, value: &str)
 /// Parses NDJSON (blank lines are skipped). Any bad line fails the whole
 /// body, with every problem listed.
 pub fn parse(body: &str) -> Result<Events, Vec<Problem>> {
+    parse_with_default(body, None)
+}
+
+/// The same, for a snapshot: events without their own `at` take `default_at`.
+pub fn parse_with_default(
+    body: &str,
+    default_at: Option<DateTime<Utc>>,
+) -> Result<Events, Vec<Problem>> {
+    let at_of = |problems: &mut Vec<Problem>, line: usize, at: Option<String>| match at {
+        Some(text) => timestamp(problems, line, "at", &text),
+        None => default_at.or_else(|| {
+            problems.push(Problem::new(Some(line), "at", "is required (RFC 3339)"));
+            None
+        }),
+    };
     let mut events = Events::default();
     let mut problems = Vec::new();
     for (i, text) in body.lines().enumerate() {
@@ -123,7 +138,7 @@ pub fn parse(body: &str) -> Result<Events, Vec<Problem>> {
                 seq,
             }) => {
                 not_empty(&mut problems, line, "key", &key);
-                let at = timestamp(&mut problems, line, "at", &at);
+                let at = at_of(&mut problems, line, at);
                 if let (Some(at), true) = (at, problems.len() == before) {
                     events.entities.push(EntityEvent {
                         line,
@@ -148,7 +163,7 @@ pub fn parse(body: &str) -> Result<Events, Vec<Problem>> {
                 not_empty(&mut problems, line, "from", &from);
                 not_empty(&mut problems, line, "to", &to);
                 not_empty(&mut problems, line, "relation", &relation);
-                let at = timestamp(&mut problems, line, "at", &at);
+                let at = at_of(&mut problems, line, at);
                 let observed = match observed {
                     Some(text) => timestamp(&mut problems, line, "observed", &text),
                     None if removed => None,

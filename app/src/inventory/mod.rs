@@ -12,6 +12,8 @@ mod queries;
 #[cfg(feature = "ssr")]
 pub mod scan;
 #[cfg(feature = "ssr")]
+pub mod snapshot;
+#[cfg(feature = "ssr")]
 pub mod tokens;
 mod ui;
 

@@ -2,14 +2,14 @@
 
 use app::{
     error::AppError,
-    inventory::{db, events, scan, tokens},
+    inventory::{db, events, scan, snapshot, tokens},
     state::AppState,
 };
 use axum::{
     body::Bytes,
-    extract::{DefaultBodyLimit, Path, State},
+    extract::{DefaultBodyLimit, Path, Query, State},
     http::StatusCode,
-    routing::post,
+    routing::{post, put},
     Json, Router,
 };
 use chrono::{DateTime, Utc};
@@ -24,12 +24,18 @@ use super::{
 /// One request's events are applied in one transaction; beyond this size a
 /// service should split its batch (or send a snapshot).
 const EVENTS_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// A snapshot is a service's whole state: allow more.
+const SNAPSHOT_BODY_LIMIT: usize = 256 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/services/{service}/events",
             post(post_events).layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/services/{service}/inventory",
+            put(put_inventory).layer(DefaultBodyLimit::max(SNAPSHOT_BODY_LIMIT)),
         )
         .route("/api/v1/services/{service}/backups", post(post_backup))
         .route("/api/v1/services/{service}/tokens", post(post_token))
@@ -55,6 +61,32 @@ async fn post_events(
     caller.may_write(service.service_id)?;
     let events = events::parse(utf8(&body)?).map_err(AppError::Rejected)?;
     Ok(Json(db::apply(&state.pool, service, events).await?))
+}
+
+/// The service's complete state as NDJSON; the difference with the live
+/// inventory is recorded at `at` (what is absent is removed as of `at`).
+async fn put_inventory(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Json<db::Applied>, ApiError> {
+    let service = db::find_service(&state.pool, &service).await?;
+    caller.may_write(service.service_id)?;
+    let at = query
+        .get("at")
+        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| AppError::Invalid {
+            field: "at".into(),
+            message: "the query parameter at=<RFC 3339 timestamp> is required".into(),
+        })?;
+    let snapshot =
+        events::parse_with_default(utf8(&body)?, Some(at)).map_err(AppError::Rejected)?;
+    Ok(Json(
+        snapshot::apply(&state.pool, service, at, snapshot).await?,
+    ))
 }
 
 #[derive(Deserialize)]
