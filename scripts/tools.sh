@@ -57,16 +57,18 @@ npm_tools() {
   # Tailwind and wasm-opt (binaryen from npm: Debian's 108 breaks hydration).
   if [ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] \
      && [ node_modules/.package-lock.json -nt package-lock.json ]; then return 0; fi
-  log "npm ci (tailwind, binaryen)"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "npm install (tailwind, binaryen)"
+  # Not `npm ci`: npm 11 refuses a lock whose optional per-platform packages
+  # it resolved on another machine; install honours the lock all the same.
+  npm install --no-audit --no-fund --loglevel=error
 }
 
 e2e_tools() {
   apt_install chromium
   if [ -d end2end/node_modules/@playwright/test ] \
      && [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then return 0; fi
-  log "npm ci in end2end (Playwright without its browser download)"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  log "npm install in end2end (Playwright without its browser download)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error)
 }
 
 command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)" >&2; exit 1; }

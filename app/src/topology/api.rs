@@ -143,11 +143,12 @@ pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_relation")]
-pub async fn delete_relation(name: String) -> Result<(), AppError> {
+/// `force` also drops the references reported over the relation.
+pub async fn delete_relation(name: String, force: bool) -> Result<(), AppError> {
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
-            super::db::delete_relation(&pool, &name).await
+            super::db::delete_relation(&pool, &name, force).await
         }
         .await,
     )

@@ -276,24 +276,44 @@ pub async fn delete_service(db: &PgPool, name: &str, force: bool) -> Result<(), 
         let kept: Vec<&str> = kept_relations.iter().map(String::as_str).collect();
         refuse_inventory_loss(&mut tx, &others, &kept).await?;
     }
-    let deleted = sqlx::query("delete from service where name = $1")
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound(format!("service {name:?}")));
-    }
+    delete_named(&mut tx, "service", name).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn delete_relation(db: impl PgExecutor<'_>, name: &str) -> Result<(), AppError> {
-    let deleted = sqlx::query("delete from relation where name = $1")
+/// Deletes a relation (and, when forced, the references reported over it).
+pub async fn delete_relation(db: &PgPool, name: &str, force: bool) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    lock_topology(&mut tx).await?;
+    if !force {
+        let services: Vec<String> = sqlx::query_scalar("select name from service")
+            .fetch_all(&mut *tx)
+            .await?;
+        let others: Vec<String> = sqlx::query_scalar("select name from relation where name <> $1")
+            .bind(name)
+            .fetch_all(&mut *tx)
+            .await?;
+        let services: Vec<&str> = services.iter().map(String::as_str).collect();
+        let others: Vec<&str> = others.iter().map(String::as_str).collect();
+        refuse_inventory_loss(&mut tx, &services, &others).await?;
+    }
+    delete_named(&mut tx, "relation", name).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes the row of `table` (`service` or `relation`) with this name.
+async fn delete_named(
+    conn: &mut PgConnection,
+    table: &'static str,
+    name: &str,
+) -> Result<(), AppError> {
+    let deleted = sqlx::query(&format!("delete from {table} where name = $1"))
         .bind(name)
-        .execute(db)
+        .execute(conn)
         .await?;
     if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound(format!("relation {name:?}")));
+        return Err(AppError::NotFound(format!("{table} {name:?}")));
     }
     Ok(())
 }

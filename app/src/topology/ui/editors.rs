@@ -444,7 +444,7 @@ pub fn DeleteRelationButton(name: String, delete: ServerAction<DeleteRelation>) 
             title=format!("Delete relation {name}")
             class="rounded-md border border-slate-300 px-2 py-0.5 text-xs text-red-700 hover:bg-red-50 dark:border-slate-700 dark:text-red-400 dark:hover:bg-red-950"
             on:click=move |_| {
-                delete.dispatch(DeleteRelation { name: name.clone() });
+                delete.dispatch(DeleteRelation { name: name.clone(), force: false });
             }
         >
             "Delete"

@@ -233,6 +233,15 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
                     .into_any()
             } else {
                 view! {
+                    // A refused delete (the relation carries inventory) says why.
+                    {move || {
+                        actions
+                            .delete_relation
+                            .value()
+                            .get()
+                            .and_then(Result::err)
+                            .map(|error| view! { <div class="mb-3"><ErrorNotice error /></div> })
+                    }}
                     <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
                         <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
                             <thead>
