@@ -32,7 +32,14 @@ test("an architect models three services and two relations by hand", async ({ pa
   await addService(page, "pricing", "postgres", "25m");
   await addService(page, "promo", "mongodb", "10m");
   await addRelation(page, "cart.pricing", "cart", "pricing");
-  await addRelation(page, "promo.pricing", "promo", "pricing");
+  // The second relation starts from the picture: promo's "+".
+  await page.getByTestId("topology-graph").getByRole("button", { name: "Add a relation from promo" }).click();
+  const editor = page.getByTestId("relation-editor");
+  await expect(editor.getByLabel("From (holds the reference)")).toHaveValue("promo");
+  await editor.getByLabel("Name").fill("promo.pricing");
+  await editor.getByLabel("To (is referred to)").selectOption("pricing");
+  await editor.getByTestId("save-relation").click();
+  await expect(editor).toHaveCount(0);
 
   // Both relations are required and uncached: one group, in the list and the picture.
   for (const service of ["cart", "pricing", "promo"]) {

@@ -16,9 +16,13 @@ fn fill(group: usize) -> &'static str {
 /// The topology as an SVG: solid arrows for lockstep relations, dashed for
 /// tolerated ones, a diamond at the source of mirrors, lockstep groups
 /// shaded. Drag to pan, buttons or the wheel to zoom; a click (or Enter)
-/// on a service jumps to its row.
+/// on a service jumps to its row; its "+" starts a relation from it.
 #[component]
-pub fn TopologyGraph(picture: Picture) -> impl IntoView {
+pub fn TopologyGraph(
+    picture: Picture,
+    /// Called with a service's name when its "+" asks for a new relation from it.
+    on_relate: Callback<String>,
+) -> impl IntoView {
     let full = (0.0, 0.0, picture.width.max(1.0), picture.height.max(1.0));
     let (view_box, set_view_box) = signal(full);
     let (dragging, set_dragging) = signal(false);
@@ -148,6 +152,10 @@ pub fn TopologyGraph(picture: Picture) -> impl IntoView {
                             let _ = window().location().set_hash(&anchor);
                         };
                         let open_on_enter = open.clone();
+                        let relate_from = n.name.clone();
+                        let relate_label = format!("Add a relation from {}", n.name);
+                        let relate_title = relate_label.clone();
+                        let (plus_x, plus_y) = (n.x + n.w - 2.0, n.y + 2.0);
                         // A <g> rather than an SVG <a>: elements created after
                         // hydration would get the HTML <a> and not render.
                         view! {
@@ -194,6 +202,21 @@ pub fn TopologyGraph(picture: Picture) -> impl IntoView {
                                     font-size="11"
                                 >
                                     {n.label}
+                                </text>
+                            </g>
+                            <g
+                                role="button"
+                                tabindex="0"
+                                aria-label=relate_label
+                                data-testid="graph-relate"
+                                class="cursor-pointer"
+                                on:pointerdown=|ev| ev.stop_propagation()
+                                on:click=move |_| on_relate.run(relate_from.clone())
+                            >
+                                <title>{relate_title}</title>
+                                <circle cx=plus_x cy=plus_y r="9" fill="white" stroke="#64748b" />
+                                <text x=plus_x y=plus_y + 4.0 text-anchor="middle" font-size="13" fill="#334155">
+                                    "+"
                                 </text>
                             </g>
                         }

@@ -188,7 +188,13 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
     view! {
         {toolbar(actions, true)}
         {editor}
-        <TopologyGraph picture />
+        <TopologyGraph
+            picture
+            on_relate=Callback::new(move |from: String| {
+                let form = RelationForm { from, ..RelationForm::default() };
+                actions.editing.set(Some(Editing::Relation { form, new: true }));
+            })
+        />
         <section class="mb-8">
             <h2 class="mb-3 text-lg font-medium">
                 "Services " <span class="text-slate-500">{format!("({})", services.len())}</span>
