@@ -52,13 +52,14 @@ pub struct Cli {
     pub log_format: LogFormat,
 }
 
-#[derive(Debug, Default, Subcommand)]
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard and the API (migrates first).
-    #[default]
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Replace the model and inventory with generated data (benchmarks, demos).
+    Generate(crate::generate::Sizes),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

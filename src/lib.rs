@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod generate;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

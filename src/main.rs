@@ -10,6 +10,11 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command.as_ref().unwrap_or(&Command::Serve) {
         Command::Serve => startup::serve(&cli).await,
+        Command::Generate(sizes) => {
+            let pool = db::connect(&cli.database_url).await?;
+            db::migrate(&pool).await?;
+            lockstep::generate::run(&pool, *sizes).await
+        }
         Command::Migrate => {
             let pool = db::connect(&cli.database_url).await?;
             db::migrate(&pool).await?;
