@@ -1,5 +1,6 @@
 //! UI pieces shared by every feature.
 
+mod data_table;
 mod document_field;
 mod empty_state;
 mod error_notice;
@@ -8,6 +9,7 @@ mod page_header;
 mod theme_toggle;
 mod top_bar;
 
+pub use data_table::DataTable;
 pub use document_field::DocumentField;
 pub use empty_state::EmptyState;
 pub use error_notice::ErrorNotice;

@@ -79,6 +79,12 @@ pub async fn apply(
     copy.send(rows.into_bytes()).await?;
     copy.finish().await?;
 
+    // Temporary tables are never auto-analyzed: without statistics the
+    // anti-joins below fall back to nested loops.
+    for table in ["analyze snapshot_entity", "analyze snapshot_reference"] {
+        sqlx::query(table).execute(&mut *tx).await?;
+    }
+
     // Entities: new or changed ones get their reported version, the live
     // ones the snapshot lacks a deletion at `at`.
     let mut keys: Vec<String> = sqlx::query_scalar(

@@ -8,11 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{find_entity, inventory_overview, load_service_inventory};
 use super::model::{EntityDetail, ServiceDetail, ServiceInventory};
-use crate::components::{EmptyState, ErrorNotice, PageHeader};
+use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 
-const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
-const CARD: &str = "overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900";
 const LINK: &str = "font-medium text-indigo-600 underline dark:text-indigo-400";
 
 fn when(t: Option<DateTime<Utc>>) -> String {
@@ -68,19 +66,7 @@ fn empty(has_services: bool) -> impl IntoView {
 
 fn overview_table(services: Vec<ServiceInventory>) -> impl IntoView {
     view! {
-        <div class=CARD>
-            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                <thead>
-                    <tr>
-                        <th class=TH>"Service"</th>
-                        <th class=TH>"Entities"</th>
-                        <th class=TH>"References held"</th>
-                        <th class=TH>"Referred to by"</th>
-                        <th class=TH>"Last event"</th>
-                        <th class=TH>"Backups"</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+        <DataTable headers=vec!["Service", "Entities", "References held", "Referred to by", "Last event", "Backups"]>
                     {services
                         .into_iter()
                         .map(|s| {
@@ -101,9 +87,7 @@ fn overview_table(services: Vec<ServiceInventory>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                </DataTable>
     }
 }
 
@@ -267,17 +251,7 @@ fn entity_detail(entity: EntityDetail) -> impl IntoView {
                 </span>
                 {flag}
             </h3>
-            <div class=CARD>
-                <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                    <thead>
-                        <tr>
-                            <th class=TH>"Version of"</th>
-                            <th class=TH>"Valid until"</th>
-                            <th class=TH>"Epoch"</th>
-                            <th class=TH>"Data"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+            <DataTable headers=vec!["Version of", "Valid until", "Epoch", "Data"]>
                         {entity
                             .versions
                             .iter()
@@ -297,26 +271,13 @@ fn entity_detail(entity: EntityDetail) -> impl IntoView {
                                 }
                             })
                             .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+                    </DataTable>
             <h4 class="font-medium">"Referred to by"</h4>
             {if entity.referrers.is_empty() {
                 view! { <p class="text-sm text-slate-500">"No live reference points here."</p> }.into_any()
             } else {
                 view! {
-                    <div class=CARD>
-                        <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                            <thead>
-                                <tr>
-                                    <th class=TH>"Referrer"</th>
-                                    <th class=TH>"Relation"</th>
-                                    <th class=TH>"Saw the target as of"</th>
-                                    <th class=TH>"Since"</th>
-                                    <th class=TH>"Cached copy"</th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                    <DataTable headers=vec!["Referrer", "Relation", "Saw the target as of", "Since", "Cached copy"]>
                                 {entity
                                     .referrers
                                     .into_iter()
@@ -334,9 +295,7 @@ fn entity_detail(entity: EntityDetail) -> impl IntoView {
                                         }
                                     })
                                     .collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                            </DataTable>
                 }
                     .into_any()
             }}

@@ -5,7 +5,7 @@ use super::editors::{
 };
 use super::graph::TopologyGraph;
 use super::upload::{BackstageImport, TopologyUpload};
-use crate::components::{EmptyState, ErrorNotice, PageHeader};
+use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::topology::api::{
     load_topology_view, DeleteRelation, DeleteService, ImportBackstage, SaveRelation, SaveService,
     SetRelationPolicy, TopologyView, UploadTopology,
@@ -13,7 +13,6 @@ use crate::topology::api::{
 use crate::topology::forms::{RelationForm, ServiceForm};
 use crate::topology::model::{format_duration, Policy, Relation, RelationKind, Service};
 
-const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
 const SMALL_BUTTON: &str = "whitespace-nowrap rounded-md border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 
@@ -199,22 +198,7 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
             <h2 class="mb-3 text-lg font-medium">
                 "Services " <span class="text-slate-500">{format!("({})", services.len())}</span>
             </h2>
-            <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                    <thead>
-                        <tr>
-                            <th class=TH>"Service"</th>
-                            <th class=TH>"Team"</th>
-                            <th class=TH>"Datastore"</th>
-                            <th class=TH>"Backup"</th>
-                            <th class=TH>"Prefers"</th>
-                            <th class=TH>"Lockstep group"</th>
-                            <th class=TH>
-                                <span class="sr-only">"Actions"</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+            <DataTable headers=vec!["Service", "Team", "Datastore", "Backup", "Prefers", "Lockstep group", ""]>
                         {services
                             .into_iter()
                             .map(|s| {
@@ -222,9 +206,7 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
                                 service_row(s, group, actions)
                             })
                             .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+                    </DataTable>
         </section>
         <section>
             <h2 class="mb-3 text-lg font-medium">
@@ -248,27 +230,9 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
                             .and_then(Result::err)
                             .map(|error| view! { <div class="mb-3"><ErrorNotice error /></div> })
                     }}
-                    <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                        <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                            <thead>
-                                <tr>
-                                    <th class=TH>"Relation"</th>
-                                    <th class=TH>"From → to"</th>
-                                    <th class=TH>"Kind"</th>
-                                    <th class=TH>"Required"</th>
-                                    <th class=TH>"Cached"</th>
-                                    <th class=TH>"On broken link"</th>
-                                    <th class=TH>"Policy"</th>
-                                    <th class=TH>
-                                        <span class="sr-only">"Actions"</span>
-                                    </th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                    <DataTable headers=vec!["Relation", "From → to", "Kind", "Required", "Cached", "On broken link", "Policy", ""]>
                                 {relations.into_iter().map(|r| relation_row(r, actions)).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                            </DataTable>
                 }
                     .into_any()
             }}
