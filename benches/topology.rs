@@ -11,20 +11,8 @@
 use std::time::{Duration, Instant};
 
 use app::topology::{groups::lockstep_groups, model::*, picture};
+use lockstep::generate::Lcg;
 use petgraph::graph::UnGraph;
-
-/// A deterministic generator (64-bit LCG), so every run measures the same model.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % bound
-    }
-}
 
 fn model(services: usize, relations: usize, seed: u64) -> Topology {
     let mut rng = Lcg(seed);

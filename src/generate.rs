@@ -23,11 +23,12 @@ pub struct Sizes {
     pub seed: u64,
 }
 
-/// A 64-bit LCG: deterministic for a seed, and no dependency for it.
-struct Lcg(u64);
+/// A 64-bit LCG: deterministic for a seed, and no dependency for it. The
+/// benchmarks draw their models from it too.
+pub struct Lcg(pub u64);
 
 impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
+    pub fn next(&mut self, bound: usize) -> usize {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -36,7 +37,7 @@ impl Lcg {
     }
 
     /// Skewed towards 0: the square of a uniform draw.
-    fn skewed(&mut self, bound: usize) -> usize {
+    pub fn skewed(&mut self, bound: usize) -> usize {
         let u = self.next(1 << 20) as f64 / f64::from(1 << 20);
         ((u * u) * bound as f64) as usize
     }
