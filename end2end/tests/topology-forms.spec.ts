@@ -1,4 +1,4 @@
-import { test, expect, open } from "./fixtures";
+import { test, expect, open, resetModel } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 async function addService(page: Page, name: string, datastore: string, duration: string) {
@@ -22,6 +22,8 @@ async function addRelation(page: Page, name: string, from: string, to: string) {
   await editor.getByTestId("save-relation").click();
   await expect(editor).toHaveCount(0);
 }
+
+test.beforeEach(async ({ request }) => resetModel(request));
 
 const group = (page: Page, service: string) =>
   page.locator(`[data-testid="service-row"][data-service="${service}"] [data-testid="service-group"]`);
@@ -47,6 +49,7 @@ test("an architect models three services and two relations by hand", async ({ pa
   }
   const graph = page.getByTestId("topology-graph");
   await expect(graph.locator('[data-relation="cart.pricing"]')).toHaveAttribute("data-policy", "lockstep");
+  await expect(graph.getByTestId("graph-cluster")).toHaveAttribute("data-members", "cart pricing promo");
 
   // Flip one relation to tolerate: promo leaves the group.
   const relation = page.locator('[data-testid="relation-row"][data-relation="promo.pricing"]');
@@ -55,6 +58,7 @@ test("an architect models three services and two relations by hand", async ({ pa
   await expect(group(page, "promo")).toHaveText("promo");
   await expect(group(page, "cart")).toHaveText("cart");
   await expect(graph.locator('[data-relation="promo.pricing"]')).toHaveAttribute("data-policy", "tolerate");
+  await expect(graph.getByTestId("graph-cluster")).toHaveAttribute("data-members", "cart pricing");
 });
 
 test("the service form validates as you type and on save", async ({ page }) => {

@@ -104,9 +104,17 @@ pub fn TopologyGraph(
                 {clusters
                     .into_iter()
                     .map(|c| {
+                        let mut members: Vec<&str> = nodes
+                            .iter()
+                            .filter(|n| n.group == c.group)
+                            .map(|n| n.name.as_str())
+                            .collect();
+                        members.sort_unstable();
+                        let members = members.join(" ");
                         view! {
                             <rect
                                 data-testid="graph-cluster"
+                                data-members=members
                                 x=c.x
                                 y=c.y
                                 width=c.w
