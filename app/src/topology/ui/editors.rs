@@ -86,6 +86,54 @@ fn words<T: Copy + std::fmt::Display>(
     all.iter().map(|v| as_str(*v)).collect()
 }
 
+/// The frame both editors share: title, fields, save and cancel, the
+/// server's refusal if any, and closing once the save went through.
+#[component]
+fn EditorFrame(
+    testid: &'static str,
+    title: &'static str,
+    save_label: &'static str,
+    save_testid: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    outcome: Signal<Option<Result<(), crate::error::AppError>>>,
+    on_submit: Callback<()>,
+    close: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(Ok(())) = outcome.get() {
+            close.run(());
+        }
+    });
+    view! {
+        <form
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                on_submit.run(());
+            }
+            data-testid=testid
+            class="mb-6 rounded-xl border border-indigo-200 bg-white p-5 shadow-sm dark:border-indigo-900 dark:bg-slate-900"
+        >
+            <h2 class="mb-3 text-lg font-medium">{title}</h2>
+            {children()}
+            <div class="mt-3 flex items-center gap-2">
+                <button type="submit" class=PRIMARY data-testid=save_testid disabled=move || pending.get()>
+                    {move || if pending.get() { "Saving…" } else { save_label }}
+                </button>
+                <button type="button" class=SECONDARY on:click=move |_| close.run(())>
+                    "Cancel"
+                </button>
+            </div>
+            {move || {
+                outcome
+                    .get()
+                    .and_then(Result::err)
+                    .map(|error| view! { <div class="mt-3"><ErrorNotice error /></div> })
+            }}
+        </form>
+    }
+}
+
 #[component]
 pub fn ServiceEditor(
     initial: ServiceForm,
@@ -129,29 +177,26 @@ pub fn ServiceEditor(
             </select>
         }
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = Callback::new(move |()| {
         tried.set(true);
         if problems.with(Vec::is_empty) {
             save.dispatch(SaveService {
                 form: form.get_untracked(),
             });
         }
-    };
-    // Close once the save succeeded.
-    let outcome = outcome_since_open(save);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = outcome.get() {
-            close.run(());
-        }
     });
+    let outcome = outcome_since_open(save);
     view! {
-        <form
-            on:submit=submit
-            data-testid="service-editor"
-            class="mb-6 rounded-xl border border-indigo-200 bg-white p-5 shadow-sm dark:border-indigo-900 dark:bg-slate-900"
+        <EditorFrame
+            testid="service-editor"
+            title=if new { "New service" } else { "Edit service" }
+            save_label="Save service"
+            save_testid="save-service"
+            pending=save.pending()
+            outcome
+            on_submit=submit
+            close
         >
-            <h2 class="mb-3 text-lg font-medium">{if new { "New service" } else { "Edit service" }}</h2>
             <div class="grid gap-x-4 gap-y-1 sm:grid-cols-2 lg:grid-cols-3">
                 <Field label="Name" id="service-name" problem=shown("name")>
                     <input
@@ -190,16 +235,7 @@ pub fn ServiceEditor(
                     {text_input("service-backup-duration", |f| f.backup_duration.clone(), |f, v| f.backup_duration = v)}
                 </Field>
             </div>
-            <div class="mt-3 flex items-center gap-2">
-                <button type="submit" class=PRIMARY data-testid="save-service" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save service" }}
-                </button>
-                <button type="button" class=SECONDARY on:click=move |_| close.run(())>
-                    "Cancel"
-                </button>
-            </div>
-            {move || outcome.get().and_then(Result::err).map(|error| view! { <div class="mt-3"><ErrorNotice error /></div> })}
-        </form>
+        </EditorFrame>
     }
 }
 
@@ -240,21 +276,15 @@ pub fn RelationEditor(
             </select>
         }
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = Callback::new(move |()| {
         tried.set(true);
         if problems.with(Vec::is_empty) {
             save.dispatch(SaveRelation {
                 form: form.get_untracked(),
             });
         }
-    };
-    let outcome = outcome_since_open(save);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = outcome.get() {
-            close.run(());
-        }
     });
+    let outcome = outcome_since_open(save);
     let default_hint = move || {
         form.with(|f| {
             let default = if f.required && !f.cached {
@@ -266,12 +296,16 @@ pub fn RelationEditor(
         })
     };
     view! {
-        <form
-            on:submit=submit
-            data-testid="relation-editor"
-            class="mb-6 rounded-xl border border-indigo-200 bg-white p-5 shadow-sm dark:border-indigo-900 dark:bg-slate-900"
+        <EditorFrame
+            testid="relation-editor"
+            title=if new { "New relation" } else { "Edit relation" }
+            save_label="Save relation"
+            save_testid="save-relation"
+            pending=save.pending()
+            outcome
+            on_submit=submit
+            close
         >
-            <h2 class="mb-3 text-lg font-medium">{if new { "New relation" } else { "Edit relation" }}</h2>
             <div class="grid gap-x-4 gap-y-1 sm:grid-cols-2 lg:grid-cols-4">
                 <Field label="Name" id="relation-name" problem=shown("name")>
                     <input
@@ -342,16 +376,7 @@ pub fn RelationEditor(
                     </label>
                 </div>
             </div>
-            <div class="mt-3 flex items-center gap-2">
-                <button type="submit" class=PRIMARY data-testid="save-relation" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save relation" }}
-                </button>
-                <button type="button" class=SECONDARY on:click=move |_| close.run(())>
-                    "Cancel"
-                </button>
-            </div>
-            {move || outcome.get().and_then(Result::err).map(|error| view! { <div class="mt-3"><ErrorNotice error /></div> })}
-        </form>
+        </EditorFrame>
     }
 }
 
