@@ -35,6 +35,16 @@ async fn post_events(
     request.send().await.unwrap()
 }
 
+/// The customers service reports these entities, all as of 08:00.
+async fn customers(app: &TestApp, keys: &[&str]) {
+    let events: Vec<Value> = keys
+        .iter()
+        .map(|key| json!({"type": "entity", "key": key, "at": "2026-11-01T08:00:00Z"}))
+        .collect();
+    let response = post_events(app, "customers", None, &ndjson(&events)).await;
+    assert_eq!(response.status(), 200);
+}
+
 fn ndjson(events: &[Value]) -> String {
     events.iter().map(|e| e.to_string() + "\n").collect()
 }
@@ -198,9 +208,7 @@ async fn every_kind_of_bad_line_rejects_the_whole_request(pool: PgPool) {
 #[sqlx::test]
 async fn dependency_counters_follow_adds_removes_and_deletes(pool: PgPool) {
     let app = shop(&pool).await;
-    let customers =
-        ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"})]);
-    post_events(&app, "customers", None, &customers).await;
+    customers(&app, &["C/1"]).await;
     let reference = |from: &str, at: &str, removed: bool| {
         json!({"type": "reference", "from": from, "relation": "order.customer", "to": "C/1",
                "observed": "2026-11-01T08:00:00Z", "at": at, "removed": removed})
@@ -362,16 +370,7 @@ async fn an_oversized_request_is_refused_with_413(pool: PgPool) {
 #[sqlx::test]
 async fn the_scan_flags_dangling_deletes_once_and_clears_stale_flags(pool: PgPool) {
     let app = shop(&pool).await;
-    post_events(
-        &app,
-        "customers",
-        None,
-        &ndjson(&[
-            json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"}),
-            json!({"type": "entity", "key": "C/2", "at": "2026-11-01T08:00:00Z"}),
-        ]),
-    )
-    .await;
+    customers(&app, &["C/1", "C/2"]).await;
     post_events(&app, "orders", None, &ndjson(&[
         json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
         json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
@@ -433,13 +432,7 @@ async fn the_scan_flags_dangling_deletes_once_and_clears_stale_flags(pool: PgPoo
 #[sqlx::test]
 async fn dropping_a_service_or_relation_with_inventory_needs_force(pool: PgPool) {
     let app = shop(&pool).await;
-    post_events(
-        &app,
-        "customers",
-        None,
-        &ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"})]),
-    )
-    .await;
+    customers(&app, &["C/1"]).await;
     post_events(
         &app,
         "orders",
@@ -506,16 +499,7 @@ async fn put_snapshot(app: &TestApp, service: &str, at: &str, body: &str) -> req
 #[sqlx::test]
 async fn a_snapshot_records_the_difference_and_removes_what_is_absent(pool: PgPool) {
     let app = shop(&pool).await;
-    post_events(
-        &app,
-        "customers",
-        None,
-        &ndjson(&[
-            json!({"type": "entity", "key": "C/1", "at": "2026-11-01T08:00:00Z"}),
-            json!({"type": "entity", "key": "C/2", "at": "2026-11-01T08:00:00Z"}),
-        ]),
-    )
-    .await;
+    customers(&app, &["C/1", "C/2"]).await;
     let reference = |from: &str, to: &str| {
         json!({"type": "reference", "from": from, "relation": "order.customer", "to": to,
                "observed": "2026-11-01T08:00:00Z", "at": "2026-11-01T09:00:00Z"})
