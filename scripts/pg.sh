@@ -60,7 +60,7 @@ lockstep_pg_start() {
     echo "$PG_PORT" > "$PG_HOME/port"
     pg_log "starting on 127.0.0.1:$PG_PORT"
     pg_as_owner "$bin/pg_ctl" -D "$PG_HOME/data" -l "$PG_HOME/server.log" -w -t 60 \
-      -o "-p $PG_PORT -k $PG_HOME -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+      -o "-p $PG_PORT -k $PG_HOME -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB -c work_mem=32MB -c maintenance_work_mem=256MB -c max_wal_size=4GB" start >/dev/null \
       || { tail -n 20 "$PG_HOME/server.log" >&2; return 1; }
   fi
   export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres

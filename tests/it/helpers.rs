@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use app::state::AppState;
 use leptos::prelude::LeptosOptions;
+use serde_json::Value;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -70,4 +71,29 @@ impl TestApp {
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
     }
+}
+
+/// Posts NDJSON events for a service, with the admin token unless another is given.
+pub async fn post_events(
+    app: &TestApp,
+    service: &str,
+    token: Option<&str>,
+    body: &str,
+) -> reqwest::Response {
+    let url = app.url(&format!("/api/v1/services/{service}/events"));
+    let request = app
+        .client
+        .post(url)
+        .header("content-type", "application/x-ndjson")
+        .body(body.to_string());
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request.bearer_auth(ADMIN_TOKEN),
+    };
+    request.send().await.unwrap()
+}
+
+/// One JSON value a line.
+pub fn ndjson(events: &[Value]) -> String {
+    events.iter().map(|e| e.to_string() + "\n").collect()
 }

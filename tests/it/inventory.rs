@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{ndjson, post_events, spawn_app, TestApp};
 
 const SHOP: &str = "services: [{name: orders}, {name: customers}]\nrelations:\n  - { name: order.customer, from: orders, to: customers }\n";
 
@@ -16,25 +16,6 @@ async fn shop(pool: &PgPool) -> TestApp {
     app
 }
 
-async fn post_events(
-    app: &TestApp,
-    service: &str,
-    token: Option<&str>,
-    body: &str,
-) -> reqwest::Response {
-    let url = app.url(&format!("/api/v1/services/{service}/events"));
-    let request = app
-        .client
-        .post(url)
-        .header("content-type", "application/x-ndjson")
-        .body(body.to_string());
-    let request = match token {
-        Some(token) => request.bearer_auth(token),
-        None => request.bearer_auth(crate::helpers::ADMIN_TOKEN),
-    };
-    request.send().await.unwrap()
-}
-
 /// The customers service reports these entities, all as of 08:00.
 async fn customers(app: &TestApp, keys: &[&str]) {
     let events: Vec<Value> = keys
@@ -43,10 +24,6 @@ async fn customers(app: &TestApp, keys: &[&str]) {
         .collect();
     let response = post_events(app, "customers", None, &ndjson(&events)).await;
     assert_eq!(response.status(), 200);
-}
-
-fn ndjson(events: &[Value]) -> String {
-    events.iter().map(|e| e.to_string() + "\n").collect()
 }
 
 async fn entity(pool: &PgPool, service: &str, key: &str) -> (String, bool, i32, bool) {

@@ -6,4 +6,5 @@ mod health;
 mod helpers;
 mod inventory;
 mod pages;
+mod restores;
 mod topology;

@@ -70,6 +70,8 @@ pub async fn apply(db: &PgPool, service: ServiceRef, events: Events) -> Result<A
         .collect();
     targets.extend(keys.iter().map(|k| (service.service_id, k.to_string())));
     refresh_dependents(&mut tx, &targets).await?;
+    let ats: Vec<DateTime<Utc>> = events.entities.iter().map(|e| e.at).collect();
+    close_amnesia(&mut tx, service, &keys, &ats).await?;
 
     tx.commit().await?;
     let applied = events.len();
@@ -263,7 +265,7 @@ async fn write_references(
 
 /// Re-links each touched entity's versions in time order (events may arrive
 /// out of order): every version is valid until the next one.
-pub(super) async fn chain_entity_versions(
+pub async fn chain_entity_versions(
     conn: &mut PgConnection,
     service: ServiceRef,
     keys: &[&str],
@@ -287,7 +289,7 @@ pub(super) async fn chain_entity_versions(
 }
 
 /// The same for the references held by the touched source entities.
-pub(super) async fn chain_reference_versions(
+pub async fn chain_reference_versions(
     conn: &mut PgConnection,
     service: ServiceRef,
     sources: &[&str],
@@ -315,7 +317,7 @@ pub(super) async fn chain_reference_versions(
 
 /// Brings the current-state rows of the touched entities up to their
 /// latest version.
-pub(super) async fn refresh_entities(
+pub async fn refresh_entities(
     conn: &mut PgConnection,
     service: ServiceRef,
     keys: &[&str],
@@ -340,7 +342,7 @@ pub(super) async fn refresh_entities(
 
 /// Recounts live incoming references for the given entities. An entity
 /// deleted while still referred to is flagged `to_delete` (spec §2).
-pub(super) async fn refresh_dependents(
+pub async fn refresh_dependents(
     conn: &mut PgConnection,
     targets: &[(i64, String)],
 ) -> Result<(), AppError> {
@@ -362,6 +364,42 @@ pub(super) async fn refresh_dependents(
     .bind(&services)
     .bind(&keys)
     .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The first write after a restore ends the amnesia (spec §2): of each
+/// restored entity written now, and of the restore itself.
+pub(super) async fn close_amnesia(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    keys: &[&str],
+    ats: &[DateTime<Utc>],
+) -> Result<(), AppError> {
+    if keys.is_empty() || service.epoch == 0 {
+        return Ok(()); // never restored
+    }
+    sqlx::query(
+        "update finding f set amnesia_to = w.at
+         from (select key, min(at) as at from unnest($2::text[], $3::timestamptz[]) as w(key, at)
+               group by key) w, restore r
+         where f.target_service_id = $1 and f.target_key = w.key and f.restore_id = r.restore_id
+           and f.amnesia_from is not null and f.amnesia_to is null and w.at >= r.restored_at",
+    )
+    .bind(service.service_id)
+    .bind(keys)
+    .bind(ats)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "update restore r
+         set amnesia_to = (select min(a) from unnest($2::timestamptz[]) a where a >= r.restored_at)
+         where r.service_id = $1 and not r.drill and r.amnesia_to is null
+           and exists (select 1 from unnest($2::timestamptz[]) a where a >= r.restored_at)",
+    )
+    .bind(service.service_id)
+    .bind(ats)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

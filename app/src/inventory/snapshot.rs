@@ -171,6 +171,7 @@ pub async fn apply(
         .collect();
     targets.extend(keys.iter().map(|k| (service.service_id, k.clone())));
     db::refresh_dependents(&mut tx, &targets).await?;
+    db::close_amnesia(&mut tx, service, &key_refs, &vec![at; key_refs.len()]).await?;
     tx.commit().await?;
     Ok(Applied {
         applied: keys.len() + added.len() + removed.len(),

@@ -1,5 +1,10 @@
 //! The reconciliation queue: findings to work after a restore.
 
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod model;
+
 use leptos::prelude::*;
 
 use crate::components::{EmptyState, PageHeader};

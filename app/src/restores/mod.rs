@@ -1,5 +1,11 @@
 //! Restores and what-if drills, with their amnesia intervals.
 
+#[cfg(feature = "ssr")]
+pub mod engine;
+#[cfg(feature = "ssr")]
+pub mod history;
+pub mod model;
+
 use leptos::prelude::*;
 
 use crate::components::{EmptyState, PageHeader};

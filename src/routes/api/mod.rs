@@ -3,7 +3,9 @@
 
 mod auth;
 mod error;
+mod findings;
 mod inventory;
+mod restores;
 mod topology;
 
 use app::state::AppState;
@@ -15,6 +17,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(topology::router())
         .merge(inventory::router())
+        .merge(restores::router())
+        .merge(findings::router())
+}
+
+/// A numeric id from the path; anything else is a 404 in the API's shape.
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("{id:?} is not an id"),
+        )
+    })
 }
 
 /// Request bodies are text; anything else is a 400 before any parsing.

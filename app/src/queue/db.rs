@@ -1,0 +1,432 @@
+//! The queue's SQL: filtered keyset pages, counts, the audit trail, and the
+//! operators' actions — each one conditional UPDATE, so two operators can
+//! never both hold a finding and no decision overwrites another unseen.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use super::model::*;
+use crate::error::AppError;
+use crate::restores::model::Amnesia;
+
+/// The columns of a finding as the API shows it; `f` is the finding.
+const COLUMNS: &str = "f.finding_id, f.restore_id, f.scan_id, f.kind, rel.name as relation,
+    src.name as source_service, f.source_key, tgt.name as target_service, f.target_key,
+    f.observed_at, f.target_updated_at, f.amnesia_from, f.amnesia_to, f.strategy, f.cached,
+    f.status, f.assignee, f.note, f.created_at";
+const JOINS: &str = "join service src on src.service_id = f.source_service_id
+    join service tgt on tgt.service_id = f.target_service_id
+    left join relation rel on rel.relation_id = f.relation_id";
+
+/// The page size when the caller gives none, and the most it may ask for.
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    finding_id: i64,
+    restore_id: Option<i64>,
+    scan_id: Option<i64>,
+    kind: String,
+    relation: Option<String>,
+    source_service: String,
+    source_key: String,
+    target_service: String,
+    target_key: String,
+    observed_at: Option<DateTime<Utc>>,
+    target_updated_at: Option<DateTime<Utc>>,
+    amnesia_from: Option<DateTime<Utc>>,
+    amnesia_to: Option<DateTime<Utc>>,
+    strategy: String,
+    cached: Option<serde_json::Value>,
+    status: String,
+    assignee: Option<String>,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<FindingRow> for Finding {
+    fn from(r: FindingRow) -> Self {
+        Finding {
+            id: r.finding_id,
+            restore_id: r.restore_id,
+            scan_id: r.scan_id,
+            kind: r.kind,
+            relation: r.relation,
+            source: Side {
+                service: r.source_service,
+                key: r.source_key,
+            },
+            target: Side {
+                service: r.target_service,
+                key: r.target_key,
+            },
+            observed_at: r.observed_at,
+            target_updated_at: r.target_updated_at,
+            amnesia: r.amnesia_from.map(|from| Amnesia {
+                from,
+                to: r.amnesia_to,
+            }),
+            strategy: r.strategy,
+            cached: r.cached,
+            status: r.status,
+            assignee: r.assignee,
+            note: r.note,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Checks a filter's enumerated values, so a typo is a 422 and not an
+/// empty page.
+pub fn validate(filter: &Filter) -> Result<(), AppError> {
+    let kinds = crate::restores::model::KINDS;
+    if let Some(kind) = filter.kind.as_deref().filter(|k| !kinds.contains(k)) {
+        return Err(AppError::Invalid {
+            field: "kind".into(),
+            message: format!("unknown kind {kind:?}: one of {}", kinds.join(", ")),
+        });
+    }
+    if let Some(status) = filter.status.as_deref().filter(|s| !STATUSES.contains(s)) {
+        return Err(AppError::Invalid {
+            field: "status".into(),
+            message: format!("unknown status {status:?}: one of {}", STATUSES.join(", ")),
+        });
+    }
+    Ok(())
+}
+
+/// Appends ` and …` for every filter field; values are always bound.
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter, with_status: bool) {
+    if let Some(restore) = filter.restore {
+        q.push(" and f.restore_id = ").push_bind(restore);
+    }
+    if let Some(kind) = &filter.kind {
+        q.push(" and f.kind = ").push_bind(kind.clone());
+    }
+    if let (true, Some(status)) = (with_status, &filter.status) {
+        q.push(" and f.status = ").push_bind(status.clone());
+    }
+    if let Some(service) = &filter.service {
+        // Two index range scans (source side, target side) rather than an `or`.
+        q.push(" and f.finding_id in (select finding_id from finding where source_service_id = (select service_id from service where name = ")
+            .push_bind(service.clone())
+            .push(") union all select finding_id from finding where target_service_id = (select service_id from service where name = ")
+            .push_bind(service.clone())
+            .push("))");
+    }
+    if let Some(relation) = &filter.relation {
+        q.push(" and f.relation_id = (select relation_id from relation where name = ")
+            .push_bind(relation.clone())
+            .push(")");
+    }
+}
+
+pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPage, AppError> {
+    validate(filter)?;
+    let limit = page.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let mut q = QueryBuilder::new(format!(
+        "select {COLUMNS} from finding f {JOINS} where true"
+    ));
+    push_filter(&mut q, filter, true);
+    let (cmp, order) = if page.newest_first {
+        ("<", "desc")
+    } else {
+        (">", "asc")
+    };
+    if let Some(after) = page.after {
+        q.push(format!(" and f.finding_id {cmp} ")).push_bind(after);
+    }
+    // One more than the page tells whether there is a next page.
+    q.push(format!(" order by f.finding_id {order} limit "))
+        .push_bind(limit + 1);
+    let mut rows: Vec<FindingRow> = q.build_query_as().fetch_all(db).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.finding_id)
+    } else {
+        None
+    };
+    Ok(FindingPage {
+        items: rows.into_iter().map(Finding::from).collect(),
+        next,
+    })
+}
+
+pub async fn get(db: &PgPool, id: i64) -> Result<FindingDetail, AppError> {
+    let finding: Finding = sqlx::query_as::<_, FindingRow>(&format!(
+        "select {COLUMNS} from finding f {JOINS} where f.finding_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("finding {id}")))?
+    .into();
+    let audit = sqlx::query_as::<_, AuditEntry>(
+        "select actor, action, from_status, to_status, strategy, note, at
+         from finding_event where finding_id = $1 order by at, finding_event_id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    Ok(FindingDetail { finding, audit })
+}
+
+/// Findings per kind and status under the filter, the status filter aside.
+pub async fn counts(db: &PgPool, filter: &Filter) -> Result<Vec<CountRow>, AppError> {
+    validate(filter)?;
+    let mut q =
+        QueryBuilder::new("select f.kind, f.status, count(*) as count from finding f where true");
+    push_filter(&mut q, filter, false);
+    q.push(" group by f.kind, f.status order by f.kind, f.status");
+    Ok(q.build_query_as().fetch_all(db).await?)
+}
+
+fn check_strategy(input: &ActionInput) -> Result<(), AppError> {
+    match input.strategy.as_deref() {
+        Some(s) if !STRATEGIES.contains(&s) => Err(AppError::Invalid {
+            field: "strategy".into(),
+            message: format!("unknown strategy {s:?}: one of {}", STRATEGIES.join(", ")),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The SET clause of an action, after `update finding f set`. A claim and
+/// every decision name the operator; a reopen frees the finding.
+fn push_set(q: &mut QueryBuilder<'_, Postgres>, action: Action, input: &ActionInput, actor: &str) {
+    q.push("status = ").push_bind(action.to_status());
+    match action {
+        Action::Reopen => {
+            q.push(", assignee = null");
+        }
+        _ => {
+            q.push(", assignee = ").push_bind(actor.to_string());
+        }
+    }
+    if action != Action::Claim {
+        if let Some(note) = &input.note {
+            q.push(", note = ").push_bind(note.clone());
+        }
+        if let Some(strategy) = &input.strategy {
+            q.push(", strategy = ").push_bind(strategy.clone());
+        }
+    }
+}
+
+/// Who may act: a finding another operator has claimed is theirs until they
+/// decide or release it.
+fn push_allowed(q: &mut QueryBuilder<'_, Postgres>, action: Action, actor: &str) {
+    q.push(" and f.status = any(")
+        .push_bind(action.from_statuses().to_vec())
+        .push(") and (f.status <> 'claimed' or f.assignee = ")
+        .push_bind(actor.to_string())
+        .push(")");
+}
+
+/// Appends the audit rows for `changed` (a CTE of `finding_id, from_status`);
+/// selects how many changed and the first of them (0 when none).
+fn push_audit(
+    q: &mut QueryBuilder<'_, Postgres>,
+    action: Action,
+    input: &ActionInput,
+    actor: &str,
+    extra_column: &str,
+) {
+    q.push(
+        "), audited as (
+            insert into finding_event (finding_id, actor, action, from_status, to_status, strategy, note)
+            select finding_id, ",
+    )
+    .push_bind(actor.to_string())
+    .push(", ")
+    .push_bind(action.as_str())
+    .push(", from_status, ")
+    .push_bind(action.to_status())
+    .push(", ")
+    .push_bind(input.strategy.clone())
+    .push(", ")
+    .push_bind(input.note.clone())
+    .push(
+        " from changed returning finding_id
+         )
+         select count(*), coalesce(min(finding_id), 0)",
+    )
+    .push(extra_column)
+    .push(" from audited");
+}
+
+/// One action on one finding. 409 when another operator holds it, or when
+/// the action does not apply to its status.
+pub async fn act(
+    db: &PgPool,
+    id: i64,
+    action: Action,
+    input: &ActionInput,
+    actor: &str,
+) -> Result<FindingDetail, AppError> {
+    check_strategy(input)?;
+    let mut q = QueryBuilder::new(
+        "with prior as (select finding_id, status from finding where finding_id = ",
+    );
+    q.push_bind(id)
+        .push(" for update), changed as (update finding f set ");
+    push_set(&mut q, action, input, actor);
+    q.push(" from prior where f.finding_id = prior.finding_id");
+    push_allowed(&mut q, action, actor);
+    q.push(" returning f.finding_id, prior.status as from_status");
+    push_audit(&mut q, action, input, actor, "");
+    let (changed, _): (i64, i64) = q.build_query_as().fetch_one(db).await?;
+    if changed == 0 {
+        let current = get(db, id).await?.finding;
+        return Err(AppError::Conflict(
+            match (&current.status[..], &current.assignee) {
+                ("claimed", Some(holder)) if holder != actor => {
+                    format!("finding {id} is claimed by {holder}")
+                }
+                (status, _) => format!("cannot {} a finding that is {status}", action.as_str()),
+            },
+        ));
+    }
+    notify(db).await?;
+    get(db, id).await
+}
+
+/// One action on many findings in one statement. Findings another operator
+/// holds, or whose status the action does not apply to, are skipped and
+/// counted; rows being changed concurrently are waited for and re-checked,
+/// so no decision is lost.
+pub async fn bulk(
+    db: &PgPool,
+    selection: &Selection,
+    action: Action,
+    input: &ActionInput,
+    actor: &str,
+) -> Result<BulkOutcome, AppError> {
+    check_strategy(input)?;
+    let mut q =
+        QueryBuilder::new("with prior as (select f.finding_id, f.status from finding f where true");
+    match selection {
+        Selection::Ids(ids) => {
+            q.push(" and f.finding_id = any(")
+                .push_bind(ids.clone())
+                .push(")");
+        }
+        Selection::Filter(filter) => {
+            validate(filter)?;
+            push_filter(&mut q, filter, true);
+        }
+    }
+    q.push(" for update), changed as (update finding f set ");
+    push_set(&mut q, action, input, actor);
+    q.push(" from prior where f.finding_id = prior.finding_id");
+    push_allowed(&mut q, action, actor);
+    q.push(" returning f.finding_id, prior.status as from_status), total as (select count(*) as n from prior");
+    push_audit(&mut q, action, input, actor, ", (select n from total)");
+    let (changed, _, total): (i64, i64, i64) = q.build_query_as().fetch_one(db).await?;
+    if changed > 0 {
+        notify(db).await?;
+    }
+    Ok(BulkOutcome {
+        changed,
+        skipped: total - changed,
+    })
+}
+
+/// Claims the oldest open finding under the filter that no one else is
+/// claiming at this instant (`skip locked`): concurrent operators each get
+/// a different one.
+pub async fn claim_next(
+    db: &PgPool,
+    filter: &Filter,
+    actor: &str,
+) -> Result<Option<FindingDetail>, AppError> {
+    validate(filter)?;
+    let mut q = QueryBuilder::new(
+        "with prior as (select f.finding_id, f.status from finding f where f.status = 'open'",
+    );
+    push_filter(&mut q, filter, false);
+    q.push(
+        " order by f.finding_id limit 1 for update skip locked), changed as (update finding f set ",
+    );
+    push_set(&mut q, Action::Claim, &ActionInput::default(), actor);
+    q.push(" from prior where f.finding_id = prior.finding_id returning f.finding_id, prior.status as from_status");
+    push_audit(&mut q, Action::Claim, &ActionInput::default(), actor, "");
+    let (changed, id): (i64, i64) = q.build_query_as().fetch_one(db).await?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    notify(db).await?;
+    Ok(Some(get(db, id).await?))
+}
+
+/// Tells every dashboard watching the queue (see `live`) that it changed.
+pub async fn notify(db: &PgPool) -> Result<(), AppError> {
+    sqlx::query("select pg_notify('lockstep_findings', '')")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Every finding under the filter as CSV, oldest first.
+pub async fn export_csv(db: &PgPool, filter: &Filter) -> Result<String, AppError> {
+    validate(filter)?;
+    let mut q = QueryBuilder::new(format!(
+        "select {COLUMNS} from finding f {JOINS} where true"
+    ));
+    push_filter(&mut q, filter, true);
+    q.push(" order by f.finding_id");
+    let rows: Vec<FindingRow> = q.build_query_as().fetch_all(db).await?;
+    let mut out = String::from(
+        "id,restore_id,scan_id,kind,relation,source_service,source_key,target_service,target_key,\
+         observed_at,target_updated_at,amnesia_from,amnesia_to,strategy,status,assignee,note,created_at\n",
+    );
+    for r in rows {
+        let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let fields = [
+            r.finding_id.to_string(),
+            r.restore_id.map(|i| i.to_string()).unwrap_or_default(),
+            r.scan_id.map(|i| i.to_string()).unwrap_or_default(),
+            r.kind,
+            r.relation.unwrap_or_default(),
+            r.source_service,
+            r.source_key,
+            r.target_service,
+            r.target_key,
+            time(r.observed_at),
+            time(r.target_updated_at),
+            time(r.amnesia_from),
+            time(r.amnesia_to),
+            r.strategy,
+            r.status,
+            r.assignee.unwrap_or_default(),
+            r.note.unwrap_or_default(),
+            r.created_at.to_rfc3339(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,181 @@
+//! The reconciliation queue's vocabulary, shared by the server and the
+//! browser: a finding in the spec's JSON shape (§6), the queue's filter and
+//! the actions an operator takes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::restores::model::Amnesia;
+
+/// One side of a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Side {
+    pub service: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: i64,
+    pub restore_id: Option<i64>,
+    pub scan_id: Option<i64>,
+    pub kind: String,
+    /// The relation's name.
+    pub relation: Option<String>,
+    pub source: Side,
+    pub target: Side,
+    pub observed_at: Option<DateTime<Utc>>,
+    pub target_updated_at: Option<DateTime<Utc>>,
+    pub amnesia: Option<Amnesia>,
+    pub strategy: String,
+    pub cached: Option<serde_json::Value>,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One entry of a finding's audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub strategy: Option<String>,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingDetail {
+    /// Flattened: the API's finding shape, plus its audit trail.
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// The statuses, in the order the dashboard lists them.
+pub const STATUSES: [&str; 5] = ["open", "claimed", "resolved", "accepted", "dismissed"];
+
+/// The strategies an operator may resolve with.
+pub const STRATEGIES: [&str; 5] = ["reconstruct", "ignore", "cache", "replay", "decide"];
+
+/// Which findings a page, a count, a bulk action or an export covers. Every
+/// field is optional; an empty filter covers the whole queue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    pub restore: Option<i64>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    /// Either side's service.
+    pub service: Option<String>,
+    pub relation: Option<String>,
+}
+
+/// Keyset pagination over finding ids, oldest or newest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// Start after this id (exclusive).
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+    pub newest_first: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingPage {
+    pub items: Vec<Finding>,
+    /// The `after` of the next page; null on the last one.
+    pub next: Option<i64>,
+}
+
+/// What an operator does to a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Claim,
+    Resolve,
+    Accept,
+    Dismiss,
+    Reopen,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Claim,
+        Action::Resolve,
+        Action::Accept,
+        Action::Dismiss,
+        Action::Reopen,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Claim => "claim",
+            Action::Resolve => "resolve",
+            Action::Accept => "accept",
+            Action::Dismiss => "dismiss",
+            Action::Reopen => "reopen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The status the finding ends in.
+    pub fn to_status(self) -> &'static str {
+        match self {
+            Action::Claim => "claimed",
+            Action::Resolve => "resolved",
+            Action::Accept => "accepted",
+            Action::Dismiss => "dismissed",
+            Action::Reopen => "open",
+        }
+    }
+
+    /// The statuses the action applies to: claim, resolve, accept and
+    /// dismiss work open or claimed findings; reopen undoes a decision or
+    /// releases a claim.
+    pub fn from_statuses(self) -> &'static [&'static str] {
+        match self {
+            Action::Claim => &["open", "claimed"],
+            Action::Resolve | Action::Accept | Action::Dismiss => &["open", "claimed"],
+            Action::Reopen => &["claimed", "resolved", "accepted", "dismissed"],
+        }
+    }
+}
+
+/// The optional body of an action (`{"note"?, "strategy"?}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionInput {
+    pub note: Option<String>,
+    pub strategy: Option<String>,
+}
+
+/// Findings per kind and status under a filter (the status filter aside,
+/// so the counts show what each status would give).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CountRow {
+    pub kind: String,
+    pub status: String,
+    pub count: i64,
+}
+
+/// Which findings a bulk action covers: a selection, or a whole filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Selection {
+    Ids(Vec<i64>),
+    Filter(Filter),
+}
+
+/// The result of a bulk action.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub changed: i64,
+    /// Findings left alone: another operator holds them, or the action does
+    /// not apply to their status.
+    pub skipped: i64,
+}

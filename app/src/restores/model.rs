@@ -1,0 +1,56 @@
+//! What a restore or drill reports, shared by the server and the browser.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The kinds of finding (spec §5), in the order the dashboard lists them.
+pub const KINDS: [&str; 5] = [
+    "broken_link",
+    "stale_reference",
+    "orphan_candidate",
+    "missing_state",
+    "dangling_delete",
+];
+
+/// From the time the restored state was last known (the backup) to the first
+/// write after recovery; open (`to` null) until that write arrives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Amnesia {
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Findings of one kind raised against one referring service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCount {
+    pub service: String,
+    pub kind: String,
+    pub count: i64,
+}
+
+/// A recorded restore or drill: the response of `POST …/restores` and a row
+/// of the restore history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    pub id: i64,
+    pub service: String,
+    pub drill: bool,
+    pub backup_id: Option<i64>,
+    pub backup_taken_at: DateTime<Utc>,
+    pub restored_at: DateTime<Utc>,
+    pub epoch: i32,
+    pub amnesia: Amnesia,
+    /// Every kind, zero included.
+    pub counts: BTreeMap<String, i64>,
+    pub by_service: Vec<ServiceCount>,
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RestoreReport {
+    pub fn total(&self) -> i64 {
+        self.counts.values().sum()
+    }
+}

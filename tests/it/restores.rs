@@ -1,0 +1,620 @@
+//! Restores, drills and the queue: every row of the spec's detection table
+//! (§5) with its negative cases, the rollback, the amnesia interval, and
+//! the operators' actions.
+
+use app::queue::{
+    db as queue,
+    model::{Action, ActionInput},
+};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::helpers::{ndjson, post_events, spawn_app, TestApp};
+
+/// customers is the service restored. orders and invoices refer to it (the
+/// invoices keep a copy), crm mirrors it, it mirrors into ledger, and it
+/// refers to the catalog, as orders do.
+const MODEL: &str = "
+services:
+  - {name: customers, pattern: event-sourced}
+  - {name: orders}
+  - {name: invoices}
+  - {name: crm}
+  - {name: ledger}
+  - {name: catalog}
+relations:
+  - {name: order.customer, from: orders, to: customers}
+  - {name: invoice.customer, from: invoices, to: customers, cached: true}
+  - {name: crm.customer, from: crm, to: customers, kind: mirror}
+  - {name: customer.ledger, from: customers, to: ledger, kind: mirror}
+  - {name: customer.product, from: customers, to: catalog, required: false}
+  - {name: order.product, from: orders, to: catalog}
+";
+
+const BACKUP: &str = "2026-11-01T12:00:00Z";
+const RESTORED: &str = "2026-11-01T15:00:00Z";
+
+fn entity(key: &str, at: &str) -> Value {
+    json!({"type": "entity", "key": key, "at": format!("2026-11-01T{at}:00Z"), "data": {"at": at}})
+}
+
+fn reference(from: &str, relation: &str, to: &str, observed: &str, at: &str) -> Value {
+    json!({"type": "reference", "from": from, "relation": relation, "to": to,
+           "observed": format!("2026-11-01T{observed}:00Z"), "at": format!("2026-11-01T{at}:00Z")})
+}
+
+async fn report(app: &TestApp, service: &str, events: Vec<Value>) {
+    let response = post_events(app, service, None, &ndjson(&events)).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+/// The inventory around a 12:00 backup of customers (times are 2026-11-01):
+/// - C/1 unchanged since 08:00; C/2 updated at 13:00; C/3, C/5 and C/6
+///   created after the backup.
+/// - O/2 saw C/2's 13:00 update (stale); I/2 saw only its 08:00 version.
+/// - O/3 and I/3 (with a copy) refer to C/3 (broken links).
+/// - crm's K/5 mirrors C/5 (missing state); C/6 mirrors into ledger's L/6.
+/// - C/1 began referring to P/1 and P/2 at 13:00 and to P/3 at 10:00; the
+///   orders refer to P/2 too.
+async fn restored_shop(pool: &PgPool) -> TestApp {
+    let app = spawn_app(pool.clone()).await;
+    assert_eq!(
+        app.put_topology("application/yaml", MODEL).await.status(),
+        200
+    );
+    report(
+        &app,
+        "customers",
+        vec![
+            entity("C/1", "08:00"),
+            entity("C/2", "08:00"),
+            entity("C/2", "13:00"),
+            entity("C/3", "14:00"),
+            entity("C/5", "13:00"),
+            entity("C/6", "13:00"),
+            reference("C/1", "customer.product", "P/1", "09:00", "13:00"),
+            reference("C/1", "customer.product", "P/2", "09:00", "13:00"),
+            reference("C/1", "customer.product", "P/3", "09:00", "10:00"),
+            reference("C/6", "customer.ledger", "L/6", "13:00", "13:00"),
+        ],
+    )
+    .await;
+    report(
+        &app,
+        "catalog",
+        vec![
+            entity("P/1", "09:00"),
+            entity("P/2", "09:00"),
+            entity("P/3", "09:00"),
+        ],
+    )
+    .await;
+    report(&app, "ledger", vec![entity("L/6", "13:00")]).await;
+    report(
+        &app,
+        "crm",
+        vec![
+            entity("K/5", "13:00"),
+            reference("K/5", "crm.customer", "C/5", "13:00", "13:00"),
+        ],
+    )
+    .await;
+    report(
+        &app,
+        "orders",
+        vec![
+            entity("O/1", "09:00"),
+            entity("O/2", "13:00"),
+            entity("O/3", "14:00"),
+            reference("O/1", "order.product", "P/2", "09:00", "09:00"),
+            reference("O/2", "order.customer", "C/2", "13:00", "13:00"),
+            reference("O/3", "order.customer", "C/3", "14:00", "14:00"),
+        ],
+    )
+    .await;
+    let mut cached = reference("I/3", "invoice.customer", "C/3", "14:00", "14:30");
+    cached["cache"] = json!({"name": "Ada", "version": "14:00"});
+    report(
+        &app,
+        "invoices",
+        vec![
+            entity("I/2", "09:00"),
+            entity("I/3", "14:30"),
+            reference("I/2", "invoice.customer", "C/2", "08:00", "09:00"),
+            cached,
+        ],
+    )
+    .await;
+    app
+}
+
+async fn restore(app: &TestApp, body: Value) -> (reqwest::StatusCode, Value) {
+    let response = app
+        .admin(Method::POST, "/api/v1/services/customers/restores")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn findings(app: &TestApp, query: &str) -> Vec<Value> {
+    let page = app
+        .get_json(&format!("/api/v1/findings?limit=500&{query}"))
+        .await;
+    page["items"].as_array().unwrap().clone()
+}
+
+/// (kind, source key, target key, strategy) of every finding, sorted.
+fn summary(items: &[Value]) -> Vec<(String, String, String, String)> {
+    let mut rows: Vec<_> = items
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["source"]["key"].as_str().unwrap().to_string(),
+                f["target"]["key"].as_str().unwrap().to_string(),
+                f["strategy"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn row(kind: &str, source: &str, target: &str, strategy: &str) -> (String, String, String, String) {
+    (kind.into(), source.into(), target.into(), strategy.into())
+}
+
+async fn state_of(pool: &PgPool) -> (i64, i64, i64, i32) {
+    sqlx::query_as(
+        "select (select count(*) from entity_version), (select count(*) from reference_version),
+                (select count(*) from finding), (select epoch from service where name = 'customers')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn a_restore_flags_every_row_of_the_detection_table_and_nothing_else(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let (status, body) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["counts"],
+        json!({"broken_link": 2, "stale_reference": 1, "orphan_candidate": 1, "missing_state": 2})
+    );
+    assert_eq!(body["amnesia"]["from"], json!(BACKUP));
+    assert_eq!(body["amnesia"]["to"], Value::Null);
+
+    let items = findings(&app, &format!("restore={}", body["id"])).await;
+    assert_eq!(
+        summary(&items),
+        vec![
+            // The invoices keep a copy of C/3: it repairs both links to it.
+            row("broken_link", "I/3", "C/3", "cache"),
+            row("broken_link", "O/3", "C/3", "cache"),
+            // C/6 is gone from customers while ledger still holds L/6, and
+            // crm's K/5 lost its counterpart C/5.
+            row("missing_state", "K/5", "C/5", "replay"),
+            row("missing_state", "L/6", "C/6", "replay"),
+            // P/1: only the lost 13:00 reference pointed at it. P/2 (orders
+            // refer to it) and P/3 (referred to before the backup) are not.
+            row("orphan_candidate", "C/1", "P/1", "decide"),
+            // O/2 saw C/2's lost 13:00 update; I/2 saw the 08:00 one only.
+            // customers is event-sourced, so the update can be replayed.
+            row("stale_reference", "O/2", "C/2", "replay"),
+        ]
+    );
+    let o3 = items.iter().find(|f| f["source"]["key"] == "O/3").unwrap();
+    assert_eq!(o3["relation"], "order.customer");
+    assert_eq!(o3["source"]["service"], "orders");
+    assert_eq!(o3["target"]["service"], "customers");
+    assert_eq!(o3["status"], "open");
+    assert_eq!(o3["target_updated_at"], Value::Null);
+    // The invoices' copy of C/3 (seen at 14:00) shrinks the amnesia
+    // interval for C/3 and is the evidence for both its links.
+    assert_eq!(
+        o3["amnesia"],
+        json!({"from": "2026-11-01T14:00:00Z", "to": null})
+    );
+    assert_eq!(o3["cached"], json!({"name": "Ada", "version": "14:00"}));
+    let stale = items
+        .iter()
+        .find(|f| f["kind"] == "stale_reference")
+        .unwrap();
+    assert_eq!(stale["observed_at"], "2026-11-01T13:00:00Z");
+    assert_eq!(stale["target_updated_at"], "2026-11-01T08:00:00Z");
+    assert_eq!(stale["amnesia"]["from"], BACKUP);
+}
+
+#[sqlx::test]
+async fn a_restore_rolls_the_inventory_back_in_a_new_epoch(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let (status, body) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    assert_eq!(status, 201);
+    assert_eq!(body["epoch"], 1);
+
+    let current = |key: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (bool, i32, Option<Value>)>(
+                "select e.deleted, e.epoch, v.data from entity e
+                 join service s using (service_id)
+                 join entity_version v on v.service_id = e.service_id and v.key = e.key and v.valid_to is null
+                 where s.name = 'customers' and e.key = $1",
+            )
+            .bind(key)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // C/2 is back to its 08:00 data, C/3 (written after the backup) is gone,
+    // C/1 untouched; the rolled-back rows carry the new epoch.
+    assert_eq!(
+        current("C/2").await,
+        (false, 1, Some(json!({"at": "08:00"})))
+    );
+    assert_eq!(current("C/3").await.0, true);
+    assert_eq!(
+        current("C/1").await,
+        (false, 0, Some(json!({"at": "08:00"})))
+    );
+    // Still referred to by O/3 and I/3: flagged to_delete, two dependents.
+    let (dependents, to_delete): (i32, bool) =
+        sqlx::query_as("select dependents, to_delete from entity where key = 'C/3'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((dependents, to_delete), (2, true));
+    // customers' 13:00 reference to P/1 is gone: P/1 has no dependents left,
+    // P/3 (referred to since 10:00) keeps its one.
+    let deps: Vec<(String, i32)> =
+        sqlx::query_as("select key, dependents from entity where key like 'P/%' order by key")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        deps,
+        vec![("P/1".into(), 0), ("P/2".into(), 1), ("P/3".into(), 1)]
+    );
+    // History keeps what was lost: C/2's 13:00 version is still there.
+    let versions: i64 = sqlx::query_scalar("select count(*) from entity_version where key = 'C/2'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(versions, 3);
+
+    // The first write after recovery closes the amnesia of C/3 and of the restore.
+    report(&app, "customers", vec![entity("C/3", "16:00")]).await;
+    let o3 = findings(&app, "kind=broken_link").await;
+    assert!(
+        o3.iter()
+            .all(|f| f["amnesia"]["to"] == "2026-11-01T16:00:00Z"),
+        "{o3:?}"
+    );
+    let history = app
+        .get_json(&format!("/api/v1/restores/{}", body["id"]))
+        .await;
+    assert_eq!(history["amnesia"]["to"], "2026-11-01T16:00:00Z");
+}
+
+#[sqlx::test]
+async fn a_drill_predicts_the_same_findings_and_changes_nothing(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let before = state_of(&pool).await;
+    let (status, drill) = restore(
+        &app,
+        json!({"taken_at": BACKUP, "restored_at": RESTORED, "drill": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{drill}");
+    assert_eq!(drill["drill"], true);
+    assert_eq!(
+        state_of(&pool).await,
+        before,
+        "a drill changed the inventory or the queue"
+    );
+    // Per referring service: the orders hold one broken link and one stale reference.
+    let by_service = drill["by_service"].as_array().unwrap();
+    assert!(by_service.contains(&json!({"service": "orders", "kind": "broken_link", "count": 1})));
+    assert!(
+        by_service.contains(&json!({"service": "orders", "kind": "stale_reference", "count": 1}))
+    );
+    assert!(
+        by_service.contains(&json!({"service": "catalog", "kind": "orphan_candidate", "count": 1}))
+    );
+
+    let (_, real) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    assert_eq!(real["counts"], drill["counts"]);
+    let history = app.get_json("/api/v1/restores").await;
+    assert_eq!(history.as_array().unwrap().len(), 2);
+}
+
+#[sqlx::test]
+async fn restores_refuse_bad_input_and_change_nothing(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let before = state_of(&pool).await;
+    for (body, status) in [
+        (json!({}), 422),
+        (json!({"taken_at": BACKUP, "backup_id": 1}), 422),
+        (json!({"taken_at": "yesterday"}), 422),
+        (json!({"backup_id": 999}), 404),
+        (json!({"taken_at": RESTORED, "restored_at": BACKUP}), 422),
+        (json!({"taken_at": BACKUP, "colour": "red"}), 422),
+    ] {
+        let (got, error) = restore(&app, body.clone()).await;
+        assert_eq!(got, status, "{body} → {error}");
+        assert!(error["error"].is_string());
+    }
+    let response = app
+        .admin(Method::POST, "/api/v1/services/nobody/restores")
+        .json(&json!({"taken_at": BACKUP}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let response = app
+        .client
+        .post(app.url("/api/v1/services/customers/restores"))
+        .json(&json!({"taken_at": BACKUP}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(state_of(&pool).await, before);
+}
+
+#[sqlx::test]
+async fn a_restore_from_a_recorded_backup_uses_its_time(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let backup: Value = app
+        .admin(Method::POST, "/api/v1/services/customers/backups")
+        .json(&json!({"taken_at": BACKUP, "label": "nightly"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (status, body) = restore(
+        &app,
+        json!({"backup_id": backup["id"], "restored_at": RESTORED, "drill": true}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["backup_id"], backup["id"]);
+    assert_eq!(body["backup_taken_at"], BACKUP);
+    assert_eq!(body["counts"]["broken_link"], 2);
+}
+
+async fn act(app: &TestApp, id: &Value, action: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .admin(Method::POST, &format!("/api/v1/findings/{id}/{action}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[sqlx::test]
+async fn operators_claim_resolve_and_reopen_with_an_audit_trail(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    let items = findings(&app, "kind=broken_link").await;
+    let id = &items[0]["id"];
+
+    let (status, claimed) = act(&app, id, "claim", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (claimed["status"].as_str(), claimed["assignee"].as_str()),
+        (Some("claimed"), Some("admin token"))
+    );
+    // Another operator is refused while the claim holds, by the same rule
+    // the dashboard's server functions use.
+    let refused = queue::act(
+        &pool,
+        id.as_i64().unwrap(),
+        Action::Resolve,
+        &ActionInput::default(),
+        "bob",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("claimed by admin token"),
+        "{refused}"
+    );
+    let stolen = queue::act(
+        &pool,
+        id.as_i64().unwrap(),
+        Action::Claim,
+        &ActionInput::default(),
+        "bob",
+    )
+    .await;
+    assert!(stolen.is_err());
+
+    let (status, resolved) = act(
+        &app,
+        id,
+        "resolve",
+        json!({"strategy": "cache", "note": "restored from the invoice copy"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["note"], "restored from the invoice copy");
+    assert_eq!(resolved["strategy"], "cache");
+    // Resolving twice is a conflict, an unknown strategy a 422, an unknown action a 404.
+    assert_eq!(act(&app, id, "resolve", json!({})).await.0, 409);
+    assert_eq!(
+        act(
+            &app,
+            &items[1]["id"],
+            "resolve",
+            json!({"strategy": "pray"})
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(act(&app, id, "explode", json!({})).await.0, 404);
+
+    let (status, reopened) = act(&app, id, "reopen", json!({"note": "copy was wrong"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (reopened["status"].as_str(), &reopened["assignee"]),
+        (Some("open"), &Value::Null)
+    );
+    let trail: Vec<(String, String, String)> = reopened["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().into(),
+                e["from_status"].as_str().unwrap().into(),
+                e["to_status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        trail,
+        vec![
+            ("claim".into(), "open".into(), "claimed".into()),
+            ("resolve".into(), "claimed".into(), "resolved".into()),
+            ("reopen".into(), "resolved".into(), "open".into()),
+        ]
+    );
+    // Now bob may take it.
+    let bobs = queue::act(
+        &pool,
+        id.as_i64().unwrap(),
+        Action::Claim,
+        &ActionInput::default(),
+        "bob",
+    )
+    .await
+    .unwrap();
+    assert_eq!(bobs.finding.assignee.as_deref(), Some("bob"));
+}
+
+#[sqlx::test]
+async fn two_operators_claiming_at_once_never_share_a_finding(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    let filter = app::queue::model::Filter::default();
+    // Six findings, twelve concurrent "next unclaimed" calls from two operators.
+    let calls: Vec<_> = (0..12)
+        .map(|i| {
+            let pool = pool.clone();
+            let filter = filter.clone();
+            let actor = if i % 2 == 0 { "ann" } else { "bob" };
+            tokio::spawn(async move { queue::claim_next(&pool, &filter, actor).await.unwrap() })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for call in calls {
+        claimed.extend(call.await.unwrap().map(|d| d.finding.id));
+    }
+    let mut unique = claimed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((claimed.len(), unique.len()), (6, 6), "{claimed:?}");
+}
+
+#[sqlx::test]
+async fn bulk_actions_skip_what_others_hold_and_pages_follow_the_keyset(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    let broken = findings(&app, "kind=broken_link").await;
+    queue::act(
+        &pool,
+        broken[0]["id"].as_i64().unwrap(),
+        Action::Claim,
+        &ActionInput::default(),
+        "bob",
+    )
+    .await
+    .unwrap();
+
+    let response = app
+        .admin(Method::POST, "/api/v1/findings/bulk")
+        .json(
+            &json!({"action": "accept", "filter": {"kind": "broken_link"}, "note": "known outage"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let outcome: Value = response.json().await.unwrap();
+    assert_eq!(outcome, json!({"changed": 1, "skipped": 1}));
+    let accepted = findings(&app, "status=accepted").await;
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0]["note"], "known outage");
+
+    // Keyset pages of two cover all six findings once, then `next` is null.
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = app
+            .get_json(&format!("/api/v1/findings?limit=2{after}"))
+            .await;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_i64().unwrap()),
+        );
+        match page["next"].as_i64() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(findings(&app, "service=catalog").await.len(), 1);
+    assert_eq!(
+        findings(&app, "service=orders&kind=stale_reference")
+            .await
+            .len(),
+        1
+    );
+
+    // Filters with bad values are refused, not answered with an empty page.
+    for query in [
+        "kind=bogus",
+        "status=done",
+        "restore=abc",
+        "limit=x",
+        "order=sideways",
+    ] {
+        let response = app
+            .admin(Method::GET, &format!("/api/v1/findings?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{query}");
+    }
+
+    let csv = app
+        .admin(Method::GET, "/api/v1/findings/export.csv?kind=broken_link")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("id,restore_id,scan_id,kind,relation"));
+    assert!(lines[1..]
+        .iter()
+        .all(|l| l.contains(",broken_link,order.customer,")
+            || l.contains(",broken_link,invoice.customer,")));
+}
