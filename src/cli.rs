@@ -13,7 +13,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// PostgreSQL connection string.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
 
     /// Address the dashboard and the API listen on.

@@ -25,12 +25,16 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    let live = routes::live::Live::start(state.pool.clone());
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .merge(routes::api::router())
+        .merge(routes::live::router())
+        .merge(routes::export::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        .layer(axum::Extension(live))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

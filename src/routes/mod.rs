@@ -1,4 +1,7 @@
-//! Plain axum routes beside the Leptos pages: health and the HTTP API.
+//! Plain axum routes beside the Leptos pages: health, the HTTP API, and
+//! what the dashboard needs besides server functions (live updates, CSV).
 
 pub mod api;
+pub mod export;
 pub mod health;
+pub mod live;

@@ -258,7 +258,7 @@ async fn a_restore_rolls_the_inventory_back_in_a_new_epoch(pool: PgPool) {
         current("C/2").await,
         (false, 1, Some(json!({"at": "08:00"})))
     );
-    assert_eq!(current("C/3").await.0, true);
+    assert!(current("C/3").await.0);
     assert_eq!(
         current("C/1").await,
         (false, 0, Some(json!({"at": "08:00"})))

@@ -14,6 +14,18 @@ pub const KINDS: [&str; 5] = [
     "dangling_delete",
 ];
 
+/// How the dashboard names a kind.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "broken_link" => "Broken links",
+        "stale_reference" => "Stale references",
+        "orphan_candidate" => "Orphan candidates",
+        "missing_state" => "Missing state",
+        "dangling_delete" => "Dangling deletes",
+        _ => "Other",
+    }
+}
+
 /// From the time the restored state was last known (the backup) to the first
 /// write after recovery; open (`to` null) until that write arrives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

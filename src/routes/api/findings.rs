@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
 
 /// The filter and page from the query string; a bad value is a 422 that
 /// names the parameter.
-fn filter_and_page(query: &HashMap<String, String>) -> Result<(Filter, Page), AppError> {
+pub(crate) fn filter_and_page(query: &HashMap<String, String>) -> Result<(Filter, Page), AppError> {
     let number = |name: &str| -> Result<Option<i64>, AppError> {
         query
             .get(name)
@@ -106,8 +106,12 @@ async fn export(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
-    let csv = db::export_csv(&state.pool, &filter).await?;
-    Ok((
+    Ok(csv_response(db::export_csv(&state.pool, &filter).await?))
+}
+
+/// A CSV download named findings.csv.
+pub(crate) fn csv_response(csv: String) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
@@ -117,7 +121,7 @@ async fn export(
         ],
         csv,
     )
-        .into_response())
+        .into_response()
 }
 
 async fn one(

@@ -12,6 +12,7 @@ use app::state::AppState;
 use axum::Router;
 
 pub use error::ApiError;
+pub(crate) use findings::{csv_response, filter_and_page};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,0 +1,104 @@
+//! Server functions behind the restores page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::model::RestoreReport;
+use crate::error::AppError;
+use crate::inventory::model::BackupRow;
+
+/// A service and the backups a restore can start from, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreChoice {
+    pub service: String,
+    pub backups: Vec<BackupRow>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "restore_history")]
+pub async fn restore_history() -> Result<Vec<RestoreReport>, AppError> {
+    crate::error::with_status(super::history::list(&crate::state::db()?, None).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "restore_choices")]
+pub async fn restore_choices() -> Result<Vec<RestoreChoice>, AppError> {
+    crate::error::with_status(
+        async move {
+            let rows: Vec<(String, Option<sqlx::types::Json<Vec<BackupRow>>>)> = sqlx::query_as(
+                "select s.name, (select json_agg(json_build_object('id', b.backup_id, 'taken_at', b.taken_at,
+                                                                   'epoch', b.epoch, 'label', b.label)
+                                                 order by b.taken_at desc)
+                                 from backup b where b.service_id = s.service_id)
+                 from service s order by s.name",
+            )
+            .fetch_all(&crate::state::db()?)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(service, backups)| RestoreChoice {
+                    service,
+                    backups: backups.map(|b| b.0).unwrap_or_default(),
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Records a restore, or computes a drill: from a recorded backup (its id)
+/// or from any point in time (`at`, RFC 3339 or a browser's
+/// `YYYY-MM-DDTHH:MM`, read as UTC).
+#[server(prefix = "/api/fn", endpoint = "record_restore")]
+pub async fn record_restore(
+    service: String,
+    backup: Option<i64>,
+    at: Option<String>,
+    drill: bool,
+) -> Result<RestoreReport, AppError> {
+    use super::engine::{record, RestorePoint, RestoreRequest};
+    crate::error::with_status(
+        async move {
+            let point = match (
+                backup,
+                at.as_deref().map(str::trim).filter(|a| !a.is_empty()),
+            ) {
+                (Some(id), None) => RestorePoint::Backup(id),
+                (None, Some(at)) => RestorePoint::At(parse_time(at)?),
+                _ => {
+                    return Err(AppError::Invalid {
+                        field: "backup".into(),
+                        message: "choose a backup, or give a point in time".into(),
+                    })
+                }
+            };
+            let actor = crate::queue::api::operator()
+                .await
+                .unwrap_or_else(|| "dashboard".into());
+            record(
+                &crate::state::db()?,
+                RestoreRequest {
+                    service,
+                    point,
+                    restored_at: None,
+                    drill,
+                    actor,
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn parse_time(at: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    use chrono::{DateTime, Utc};
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M").map(|t| t.and_utc())
+        })
+        .map_err(|_| AppError::Invalid {
+            field: "at".into(),
+            message: format!("{at:?} is not a time (2026-11-23T02:00)"),
+        })
+}

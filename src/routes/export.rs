@@ -1,0 +1,27 @@
+//! The queue page's "Export CSV" link: the current filter's findings as a
+//! download. (The API's `/api/v1/findings/export.csv` is the same export for
+//! token holders.)
+
+use std::collections::HashMap;
+
+use app::{queue::db, state::AppState};
+use axum::{
+    extract::{Query, State},
+    response::Response,
+    routing::get,
+    Router,
+};
+
+use super::api::{csv_response, filter_and_page, ApiError};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/queue/export.csv", get(export))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (filter, _) = filter_and_page(&query)?;
+    Ok(csv_response(db::export_csv(&state.pool, &filter).await?))
+}
