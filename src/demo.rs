@@ -20,13 +20,14 @@ const CUSTOMERS: i64 = 30;
 const PRODUCTS: i64 = 20;
 const CITIES: [&str; 3] = ["Lugano", "Paris", "Bern"];
 
-pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<()> {
+/// Loads the demo shop when the database holds no service; says whether it did.
+pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
     let existing: i64 = sqlx::query_scalar("select count(*) from service")
         .fetch_one(pool)
         .await?;
     if existing > 0 {
         tracing::info!("demo data skipped: the database already holds a topology");
-        return Ok(());
+        return Ok(false);
     }
     let topology = document::parse(SHOP_TOPOLOGY)
         .map_err(|problems| anyhow::anyhow!("the demo topology is invalid: {problems:?}"))?;
@@ -64,7 +65,7 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<()> {
         findings = restore.total(),
         "demo shop loaded"
     );
-    Ok(())
+    Ok(true)
 }
 
 /// Builds one service's events, numbering lines as the API would.

@@ -618,3 +618,29 @@ async fn bulk_actions_skip_what_others_hold_and_pages_follow_the_keyset(pool: Pg
         .all(|l| l.contains(",broken_link,order.customer,")
             || l.contains(",broken_link,invoice.customer,")));
 }
+
+#[sqlx::test]
+async fn the_live_stream_announces_queue_changes(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let mut stream = app.get("/api/live/findings").await;
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // The listener may still be connecting: keep acting until an event arrives.
+    let (_, report) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    let id = findings(&app, &format!("restore={}", report["id"])).await[0]["id"].clone();
+    let received = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut text = String::new();
+        let mut flip = ["claim", "reopen"].into_iter().cycle();
+        while !text.contains("event: findings") {
+            act(&app, &id, flip.next().unwrap(), json!({})).await;
+            if let Ok(Ok(Some(chunk))) =
+                tokio::time::timeout(std::time::Duration::from_millis(500), stream.chunk()).await
+            {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        text
+    })
+    .await
+    .expect("no live event within 10 s");
+    assert!(received.contains("data: changed"), "{received}");
+}

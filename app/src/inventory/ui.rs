@@ -169,7 +169,12 @@ fn service_detail(detail: ServiceDetail) -> impl IntoView {
         }
     };
     view! {
-        <h2 data-testid="service-name" class="mb-3 text-xl font-semibold">{s.name.clone()}</h2>
+        <div class="mb-3 flex flex-wrap items-baseline gap-4">
+            <h2 data-testid="service-name" class="text-xl font-semibold">{s.name.clone()}</h2>
+            <A href=format!("/restores?service={}", s.name) attr:class=LINK>
+                "Drill a restore of this service →"
+            </A>
+        </div>
         <div class="mb-6 grid gap-3 sm:grid-cols-3 lg:grid-cols-5">
             {stat("Entities", s.entities.to_string())}
             {stat("References held", s.outgoing.to_string())}

@@ -2,6 +2,7 @@
 //! spec says so), bearer tokens, errors as `{"error", "details"}`.
 
 mod auth;
+mod demo;
 mod error;
 mod findings;
 mod inventory;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(inventory::router())
         .merge(restores::router())
         .merge(findings::router())
+        .merge(demo::router())
 }
 
 /// A numeric id from the path; anything else is a 404 in the API's shape.
