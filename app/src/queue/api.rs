@@ -1,9 +1,11 @@
 //! Server functions behind the queue page. Until accounts exist, the
 //! operator is the name kept in the `lockstep_operator` cookie: claims and
 //! the audit trail carry it, and two browsers with two names are two
-//! operators.
+//! operators. Functions taking a filter or a selection send JSON: an
+//! all-empty filter or a nested enum does not survive URL encoding.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 use super::model::{
     ActionInput, BulkOutcome, CountRow, Filter, FindingDetail, FindingPage, Page, Selection,
@@ -69,12 +71,12 @@ pub async fn set_operator(name: String) -> Result<String, AppError> {
     Ok(name)
 }
 
-#[server(prefix = "/api/fn", endpoint = "queue_page")]
+#[server(prefix = "/api/fn", endpoint = "queue_page", input = Json)]
 pub async fn queue_page(filter: Filter, page: Page) -> Result<FindingPage, AppError> {
     crate::error::with_status(super::db::list(&crate::state::db()?, &filter, page).await)
 }
 
-#[server(prefix = "/api/fn", endpoint = "queue_counts")]
+#[server(prefix = "/api/fn", endpoint = "queue_counts", input = Json)]
 pub async fn queue_counts(filter: Filter) -> Result<Vec<CountRow>, AppError> {
     crate::error::with_status(super::db::counts(&crate::state::db()?, &filter).await)
 }
@@ -84,7 +86,7 @@ pub async fn load_finding(id: i64) -> Result<FindingDetail, AppError> {
     crate::error::with_status(super::db::get(&crate::state::db()?, id).await)
 }
 
-#[server(prefix = "/api/fn", endpoint = "act_on_finding")]
+#[server(prefix = "/api/fn", endpoint = "act_on_finding", input = Json)]
 pub async fn act_on_finding(
     id: i64,
     action: String,
@@ -103,7 +105,7 @@ pub async fn act_on_finding(
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "bulk_act")]
+#[server(prefix = "/api/fn", endpoint = "bulk_act", input = Json)]
 pub async fn bulk_act(
     selection: Selection,
     action: String,
@@ -129,7 +131,7 @@ pub async fn bulk_act(
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "claim_next")]
+#[server(prefix = "/api/fn", endpoint = "claim_next", input = Json)]
 pub async fn claim_next_finding(filter: Filter) -> Result<Option<FindingDetail>, AppError> {
     crate::error::with_status(
         async move {

@@ -1,0 +1,189 @@
+//! Bulk ingest (run: `scripts/bench.sh ingest`; needs `DATABASE_URL`).
+//!
+//! One service's complete state — entities and the references they hold,
+//! some with cached copies — ingested as a snapshot (`PUT …/inventory`'s
+//! code path: COPY into staging tables, set-based diff into the versioned,
+//! indexed inventory, counters refreshed), against the baseline measured in
+//! the same run: a raw COPY of the same rows into a table with no index, no
+//! constraint and no history. Each round uses a new pair of services, so
+//! every measurement is a first load of that size into a growing inventory.
+
+use std::time::{Duration, Instant};
+
+use app::inventory::{
+    db as inventory,
+    events::{EntityEvent, Events, ReferenceEvent},
+    snapshot,
+};
+use app::topology::{db as topology, model::*};
+use chrono::{DateTime, Utc};
+use lockstep::generate::Lcg;
+use sqlx::PgPool;
+
+const ENTITIES: usize = 50_000;
+const REFERENCES: usize = 150_000;
+const ROUNDS: usize = 3;
+
+fn service(name: String) -> Service {
+    Service {
+        name,
+        team: None,
+        description: None,
+        datastore: None,
+        pattern: None,
+        backup: Backup::default(),
+        prefers: None,
+    }
+}
+
+/// Rounds' services: `src-k` refers to `dst-k`.
+fn model() -> Topology {
+    let mut services = Vec::new();
+    let mut relations = Vec::new();
+    for k in 0..ROUNDS {
+        services.push(service(format!("src-{k}")));
+        services.push(service(format!("dst-{k}")));
+        relations.push(Relation {
+            name: format!("src-{k}.dst"),
+            from: format!("src-{k}"),
+            to: format!("dst-{k}"),
+            kind: RelationKind::Reference,
+            required: true,
+            cached: true,
+            policy: None,
+            on_broken: None,
+        });
+    }
+    Topology {
+        services,
+        relations,
+    }
+}
+
+fn snapshot_for(round: usize, rng: &mut Lcg, at: DateTime<Utc>) -> Events {
+    let mut events = Events::default();
+    for e in 0..ENTITIES {
+        events.entities.push(EntityEvent {
+            line: e + 1,
+            seq: None,
+            key: format!("S/{e}"),
+            at: at - chrono::Duration::minutes(rng.next(10_000) as i64),
+            deleted: false,
+            data: None,
+        });
+    }
+    for r in 0..REFERENCES {
+        let to = rng.skewed(ENTITIES);
+        events.references.push(ReferenceEvent {
+            line: ENTITIES + r + 1,
+            seq: None,
+            from: format!("S/{}", rng.next(ENTITIES)),
+            relation: format!("src-{round}.dst"),
+            to: format!("T/{to}"),
+            observed: Some(at - chrono::Duration::minutes(rng.next(10_000) as i64)),
+            at,
+            cache: (r % 3 == 0).then(|| serde_json::json!({"copy": to})),
+            removed: false,
+        });
+    }
+    events
+}
+
+/// The same rows as CSV, one table for both kinds, nothing but a heap.
+fn raw_rows(events: &Events) -> String {
+    let mut out = String::new();
+    for e in &events.entities {
+        out.push_str(&format!("entity,{},{},,,,\n", e.key, e.at.to_rfc3339()));
+    }
+    for r in &events.references {
+        let cache = r
+            .cache
+            .as_ref()
+            .map(|c| format!("\"{}\"", c.to_string().replace('"', "\"\"")));
+        out.push_str(&format!(
+            "reference,{},{},{},{},{},{}\n",
+            r.from,
+            r.at.to_rfc3339(),
+            r.relation,
+            r.to,
+            r.observed.map(|o| o.to_rfc3339()).unwrap_or_default(),
+            cache.unwrap_or_default()
+        ));
+    }
+    out
+}
+
+async fn raw_copy(pool: &PgPool, events: &Events) -> Duration {
+    sqlx::query("drop table if exists raw_event")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "create table raw_event (kind text, key text, at timestamptz, relation text, target text,
+                                 observed timestamptz, cache jsonb)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let start = Instant::now();
+    let rows = raw_rows(events);
+    let mut conn = pool.acquire().await.unwrap();
+    let mut copy = conn
+        .copy_in_raw("copy raw_event from stdin (format csv)")
+        .await
+        .unwrap();
+    copy.send(rows.into_bytes()).await.unwrap();
+    copy.finish().await.unwrap();
+    start.elapsed()
+}
+
+fn rate(events: usize, time: Duration) -> f64 {
+    events as f64 / time.as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("ingest: skipped (set DATABASE_URL)");
+        return;
+    };
+    let pool = PgPool::connect(&url).await.expect("DATABASE_URL reachable");
+    lockstep::db::migrate(&pool).await.expect("migrations");
+    topology::replace(&pool, &model(), true)
+        .await
+        .expect("the bench topology");
+    let at: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
+    let total = ENTITIES + REFERENCES;
+    println!(
+        "bulk ingest: {ENTITIES} entities + {REFERENCES} references per round, {ROUNDS} rounds"
+    );
+    let mut rng = Lcg(42);
+    let (mut ours, mut baseline) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let events = snapshot_for(round, &mut rng, at);
+        baseline.push(raw_copy(&pool, &events).await);
+        let target = inventory::find_service(&pool, &format!("src-{round}"))
+            .await
+            .unwrap();
+        let start = Instant::now();
+        let applied = snapshot::apply(&pool, target, at, events)
+            .await
+            .expect("snapshot");
+        ours.push(start.elapsed());
+        assert_eq!(applied.applied, total, "every event recorded");
+        println!(
+            "  round {round}: raw COPY {:7.0} events/s   snapshot {:7.0} events/s",
+            rate(total, baseline[round]),
+            rate(total, ours[round])
+        );
+    }
+    ours.sort();
+    baseline.sort();
+    let (ours, baseline) = (ours[ROUNDS / 2], baseline[ROUNDS / 2]);
+    println!(
+        "  median: baseline {:.0} events/s, snapshot {:.0} events/s — {:.2}x of raw COPY",
+        rate(total, baseline),
+        rate(total, ours),
+        baseline.as_secs_f64() / ours.as_secs_f64()
+    );
+}

@@ -1,0 +1,287 @@
+//! Restores and the queue at scale (run: `scripts/bench.sh restore`; needs
+//! `DATABASE_URL`).
+//!
+//! 1. A drill and then a restore of `hub`, a service with 1,000,000 live
+//!    incoming references from 20 services, against the baseline measured
+//!    in the same run: a plain anti-join counting the references whose
+//!    target did not exist at the backup's time (the least any detection of
+//!    broken links must do). Reported as findings per second.
+//! 2. Queue pages over the findings (1M+ after topping up) fetched by 16
+//!    concurrent clients over HTTP — first pages under each filter and deep
+//!    keyset pages — p50/p95 latency, against `GET /healthz` under the same
+//!    load as the baseline.
+//!
+//! The inventory is written with `INSERT … SELECT generate_series` (setup,
+//! not measured): the ingest path has its own benchmark.
+
+use std::time::{Duration, Instant};
+
+use app::restores::engine::{self, RestorePoint, RestoreRequest};
+use app::topology::{db as topology, model::*};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+const REFERRERS: usize = 20;
+const HUB_ENTITIES: i64 = 200_000;
+const REFERENCES: i64 = 1_000_000;
+const CLIENTS: usize = 16;
+const REQUESTS_PER_CLIENT: usize = 100;
+
+fn service(name: &str) -> Service {
+    Service {
+        name: name.into(),
+        team: None,
+        description: None,
+        datastore: None,
+        pattern: None,
+        backup: Backup::default(),
+        prefers: None,
+    }
+}
+
+fn model() -> Topology {
+    let mut services = vec![service("hub")];
+    let mut relations = Vec::new();
+    for k in 0..REFERRERS {
+        let name = format!("ref-{k:02}");
+        services.push(service(&name));
+        relations.push(Relation {
+            name: format!("{name}.hub"),
+            from: name,
+            to: "hub".into(),
+            kind: RelationKind::Reference,
+            required: true,
+            cached: k % 4 == 0,
+            policy: None,
+            on_broken: None,
+        });
+    }
+    Topology {
+        services,
+        relations,
+    }
+}
+
+/// hub's entities were created over 100 days (one every ~43 s); the backup
+/// is at day 90, so the newest tenth did not exist then. References are
+/// spread over the referrers and (skewed) over hub's entities; a twentieth
+/// observed a newer version than the one restored.
+async fn load(pool: &PgPool, origin: DateTime<Utc>) {
+    topology::replace(pool, &model(), true)
+        .await
+        .expect("the bench topology");
+    let statements = [
+        "insert into entity_version (service_id, key, updated_at, epoch)
+         select s.service_id, 'H/' || i, $1 + (i * interval '43 seconds'), 0
+         from service s, generate_series(1, $2::bigint) i where s.name = 'hub'",
+        "insert into entity (service_id, key, updated_at, epoch)
+         select service_id, key, updated_at, 0 from entity_version
+         where service_id = (select service_id from service where name = 'hub')",
+        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                        relation_id, observed_at, cache, valid_from)
+         select h.service_id, 'H/' || t.i, r.from_service_id, 'R/' || n, r.relation_id,
+                $1 + (t.i * interval '43 seconds') + case when n % 20 = 0 then interval '1 day' else interval '0' end,
+                case when r.cached then jsonb_build_object('copy', t.i) end,
+                $1 + (t.i * interval '43 seconds') + interval '1 minute'
+         from generate_series(1, $3::bigint) n
+         cross join lateral (select 1 + floor(power(((n * 7919) % 1000003) / 1000003.0, 2) * $2)::bigint as i) t
+         join relation r on r.name = 'ref-' || lpad((n % 20)::text, 2, '0') || '.hub'
+         join service h on h.name = 'hub'",
+        "update entity e set dependents = c.n
+         from (select target_service_id, target_key, count(*)::int as n from reference_version
+               group by 1, 2) c
+         where e.service_id = c.target_service_id and e.key = c.target_key",
+        "analyze",
+    ];
+    for sql in statements {
+        sqlx::query(sql)
+            .bind(origin)
+            .bind(HUB_ENTITIES)
+            .bind(REFERENCES)
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+}
+
+/// The least a broken-link detection must do: every live reference into hub
+/// anti-joined with hub's state at the backup.
+async fn baseline(pool: &PgPool, backup: DateTime<Utc>) -> (i64, Duration) {
+    let start = Instant::now();
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from reference_version r
+         where r.target_service_id = (select service_id from service where name = 'hub')
+           and r.valid_to is null and not r.removed
+           and not exists (
+               select 1 from entity_version v
+               where v.service_id = r.target_service_id and v.key = r.target_key
+                 and v.updated_at <= $1 and (v.valid_to is null or v.valid_to > $1) and not v.deleted)",
+    )
+    .bind(backup)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (n, start.elapsed())
+}
+
+async fn restore(pool: &PgPool, backup: DateTime<Utc>, drill: bool) -> (i64, Duration) {
+    let start = Instant::now();
+    let report = engine::record(
+        pool,
+        RestoreRequest {
+            service: "hub".into(),
+            point: RestorePoint::At(backup),
+            restored_at: None,
+            drill,
+            actor: "bench".into(),
+        },
+    )
+    .await
+    .expect("restore");
+    (report.total(), start.elapsed())
+}
+
+fn per_second(n: i64, t: Duration) -> f64 {
+    n as f64 / t.as_secs_f64()
+}
+
+/// p50 and p95 of `CLIENTS` clients each fetching `REQUESTS_PER_CLIENT`
+/// paths chosen by `path(client, i)`.
+async fn latencies(
+    base: &str,
+    path: impl Fn(usize, usize) -> String + Copy + Send + 'static,
+) -> (Duration, Duration) {
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let client = client.clone();
+            let base = base.to_string();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(REQUESTS_PER_CLIENT);
+                for i in 0..REQUESTS_PER_CLIENT {
+                    let start = Instant::now();
+                    let response = client
+                        .get(format!("{base}{}", path(c, i)))
+                        .bearer_auth("bench-token")
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(response.status().is_success(), "{}", response.status());
+                    response.bytes().await.unwrap();
+                    times.push(start.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all.sort();
+    (all[all.len() / 2], all[all.len() * 95 / 100])
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("restore: skipped (set DATABASE_URL)");
+        return;
+    };
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(20)
+        .connect(&url)
+        .await
+        .expect("DATABASE_URL reachable");
+    lockstep::db::migrate(&pool).await.expect("migrations");
+    let origin: DateTime<Utc> = "2026-08-01T00:00:00Z".parse().unwrap();
+    let started = Instant::now();
+    load(&pool, origin).await;
+    println!(
+        "setup: {REFERENCES} references into hub ({HUB_ENTITIES} entities) in {:.1?}",
+        started.elapsed()
+    );
+    let backup = origin + chrono::Duration::seconds(43 * HUB_ENTITIES * 9 / 10);
+
+    let (broken, base_time) = baseline(&pool, backup).await;
+    let (drilled, drill_time) = restore(&pool, backup, true).await;
+    let (found, restore_time) = restore(&pool, backup, false).await;
+    println!("1. restore of hub (1M incoming references)");
+    println!(
+        "  baseline  anti-join: {broken} broken links in {base_time:.2?} = {:.0}/s",
+        per_second(broken, base_time)
+    );
+    println!(
+        "  drill     {drilled} findings in {drill_time:.2?} = {:.0}/s ({:.2}x the baseline's rate)",
+        per_second(drilled, drill_time),
+        per_second(drilled, drill_time) / per_second(broken, base_time)
+    );
+    println!(
+        "  restore   {found} findings in {restore_time:.2?} = {:.0}/s ({:.2}x), rollback included",
+        per_second(found, restore_time),
+        per_second(found, restore_time) / per_second(broken, base_time)
+    );
+
+    // Top the queue up to a million findings: copies of the restore's.
+    let have: i64 = sqlx::query_scalar("select count(*) from finding")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let copies = (1_000_000 + have - 1) / have.max(1) - 1;
+    sqlx::query(
+        "insert into finding (restore_id, kind, relation_id, source_service_id, source_key, target_service_id,
+                              target_key, observed_at, target_updated_at, amnesia_from, strategy, cached, status)
+         select restore_id, kind, relation_id, source_service_id, source_key || '#' || c, target_service_id,
+                target_key, observed_at, target_updated_at, amnesia_from, strategy, cached,
+                (array['open','open','open','claimed','resolved','accepted','dismissed'])[1 + (finding_id + c) % 7]
+         from finding, generate_series(1, $1::bigint) c",
+    )
+    .bind(copies)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze finding").execute(&pool).await.unwrap();
+    let total: i64 = sqlx::query_scalar("select count(*) from finding")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let max_id: i64 = sqlx::query_scalar("select max(finding_id) from finding")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("lockstep")
+        .site_root("target/site")
+        .site_addr(addr)
+        .build();
+    let state = app::state::AppState::new(options, pool.clone(), Some("bench-token".into()));
+    let router = lockstep::startup::build_router(state);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = format!("http://{addr}");
+
+    println!("2. queue pages over {total} findings, {CLIENTS} concurrent clients × {REQUESTS_PER_CLIENT} requests");
+    let (p50, p95) = latencies(&base, |_, _| "/healthz".to_string()).await;
+    println!("  baseline  GET /healthz                    p50 {p50:6.2?}  p95 {p95:6.2?}");
+    let filters = [
+        "",
+        "&kind=broken_link",
+        "&status=open",
+        "&kind=stale_reference&status=claimed",
+        "&service=ref-07",
+        "&status=open&order=desc",
+    ];
+    let (p50, p95) = latencies(&base, move |c, i| {
+        let filter = filters[(c + i) % filters.len()];
+        let after = if i % 2 == 0 {
+            String::new()
+        } else {
+            format!("&after={}", (c * 7919 + i * 104729) as i64 % max_id)
+        };
+        format!("/api/v1/findings?limit=50{filter}{after}")
+    })
+    .await;
+    println!("  queue     GET /api/v1/findings?limit=50&… p50 {p50:6.2?}  p95 {p95:6.2?}");
+}
