@@ -125,21 +125,53 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter, with_status:
 pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPage, AppError> {
     validate(filter)?;
     let limit = page.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let mut q = QueryBuilder::new(format!(
-        "select {COLUMNS} from finding f {JOINS} where true"
-    ));
-    push_filter(&mut q, filter, true);
-    let (cmp, order) = if page.newest_first {
-        ("<", "desc")
-    } else {
-        (">", "asc")
-    };
-    if let Some(after) = page.after {
-        q.push(format!(" and f.finding_id {cmp} ")).push_bind(after);
+    let mut q = QueryBuilder::new(format!("select {COLUMNS} from finding f {JOINS} where "));
+    match &filter.service {
+        // Either side's service: one keyset range per side, each walking its
+        // own (service, finding_id) index for one page at most, merged. The
+        // id is looked up first so the planner sees the value, not a
+        // parameter of unknown selectivity (which sent it down the primary
+        // key, filtering half a million rows for a rare service).
+        Some(service) => {
+            let id: Option<i64> =
+                sqlx::query_scalar("select service_id from service where name = $1")
+                    .bind(service)
+                    .fetch_optional(db)
+                    .await?;
+            let Some(id) = id else {
+                return Ok(FindingPage {
+                    items: Vec::new(),
+                    next: None,
+                });
+            };
+            let rest = Filter {
+                service: None,
+                ..filter.clone()
+            };
+            q.push("f.finding_id in (");
+            for (i, side) in ["source_service_id", "target_service_id"]
+                .into_iter()
+                .enumerate()
+            {
+                if i > 0 {
+                    q.push(" union all ");
+                }
+                // A literal: the planner needs the value to pick the index.
+                q.push(format!(
+                    "(select f.finding_id from finding f where f.{side} = {id}"
+                ));
+                push_filter(&mut q, &rest, true);
+                push_keyset(&mut q, page, limit);
+                q.push(")");
+            }
+            q.push(")");
+        }
+        None => {
+            q.push("true");
+            push_filter(&mut q, filter, true);
+        }
     }
-    // One more than the page tells whether there is a next page.
-    q.push(format!(" order by f.finding_id {order} limit "))
-        .push_bind(limit + 1);
+    push_keyset(&mut q, page, limit);
     let mut rows: Vec<FindingRow> = q.build_query_as().fetch_all(db).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
@@ -151,6 +183,22 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
         items: rows.into_iter().map(Finding::from).collect(),
         next,
     })
+}
+
+/// ` and f.finding_id > after order by f.finding_id limit n+1` (or the
+/// newest-first mirror): one more than the page tells whether there is a
+/// next page.
+fn push_keyset(q: &mut QueryBuilder<'_, Postgres>, page: Page, limit: i64) {
+    let (cmp, order) = if page.newest_first {
+        ("<", "desc")
+    } else {
+        (">", "asc")
+    };
+    if let Some(after) = page.after {
+        q.push(format!(" and f.finding_id {cmp} ")).push_bind(after);
+    }
+    q.push(format!(" order by f.finding_id {order} limit "))
+        .push_bind(limit + 1);
 }
 
 pub async fn get(db: &PgPool, id: i64) -> Result<FindingDetail, AppError> {
