@@ -19,30 +19,21 @@ use app::topology::{db as topology, model::*};
 use chrono::{DateTime, Utc};
 use lockstep::generate::Lcg;
 use sqlx::PgPool;
+use support::bare_service;
+
+mod support;
 
 const ENTITIES: usize = 50_000;
 const REFERENCES: usize = 150_000;
 const ROUNDS: usize = 3;
-
-fn service(name: String) -> Service {
-    Service {
-        name,
-        team: None,
-        description: None,
-        datastore: None,
-        pattern: None,
-        backup: Backup::default(),
-        prefers: None,
-    }
-}
 
 /// Rounds' services: `src-k` refers to `dst-k`.
 fn model() -> Topology {
     let mut services = Vec::new();
     let mut relations = Vec::new();
     for k in 0..ROUNDS {
-        services.push(service(format!("src-{k}")));
-        services.push(service(format!("dst-{k}")));
+        services.push(bare_service(&format!("src-{k}")));
+        services.push(bare_service(&format!("dst-{k}")));
         relations.push(Relation {
             name: format!("src-{k}.dst"),
             from: format!("src-{k}"),

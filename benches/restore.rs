@@ -20,6 +20,9 @@ use app::restores::engine::{self, RestorePoint, RestoreRequest};
 use app::topology::{db as topology, model::*};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use support::bare_service;
+
+mod support;
 
 const REFERRERS: usize = 20;
 const HUB_ENTITIES: i64 = 200_000;
@@ -27,24 +30,12 @@ const REFERENCES: i64 = 1_000_000;
 const CLIENTS: usize = 16;
 const REQUESTS_PER_CLIENT: usize = 100;
 
-fn service(name: &str) -> Service {
-    Service {
-        name: name.into(),
-        team: None,
-        description: None,
-        datastore: None,
-        pattern: None,
-        backup: Backup::default(),
-        prefers: None,
-    }
-}
-
 fn model() -> Topology {
-    let mut services = vec![service("hub")];
+    let mut services = vec![bare_service("hub")];
     let mut relations = Vec::new();
     for k in 0..REFERRERS {
         let name = format!("ref-{k:02}");
-        services.push(service(&name));
+        services.push(bare_service(&name));
         relations.push(Relation {
             name: format!("{name}.hub"),
             from: name,
@@ -250,17 +241,7 @@ async fn main() {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("lockstep")
-        .site_root("target/site")
-        .site_addr(addr)
-        .build();
-    let state = app::state::AppState::new(options, pool.clone(), Some("bench-token".into()));
-    let router = lockstep::startup::build_router(state);
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let base = format!("http://{addr}");
+    let base = support::serve(pool.clone(), Some("bench-token")).await;
 
     println!("2. queue pages over {total} findings, {CLIENTS} concurrent clients × {REQUESTS_PER_CLIENT} requests");
     let (p50, p95) = latencies(&base, |_, _| "/healthz".to_string()).await;

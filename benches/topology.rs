@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use app::topology::{groups::lockstep_groups, model::*, picture};
 use lockstep::generate::Lcg;
+
+mod support;
 use petgraph::graph::UnGraph;
 
 fn model(services: usize, relations: usize, seed: u64) -> Topology {
@@ -141,24 +143,16 @@ async fn bench_page() {
     app::topology::db::replace(&pool, &model(500, 1_000, 2), true)
         .await
         .expect("load the 500-service model");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("lockstep")
-        .site_root("target/site")
-        .site_addr(addr)
-        .build();
-    let router = lockstep::startup::build_router(app::state::AppState::new(options, pool, None));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = support::serve(pool, None).await;
     let client = reqwest::Client::new();
     let time = |path: &'static str| {
-        let client = client.clone();
+        let (client, base) = (client.clone(), base.clone());
         async move {
             let mut times = Vec::new();
             for _ in 0..7 {
                 let start = Instant::now();
                 let body = client
-                    .get(format!("http://{addr}{path}"))
+                    .get(format!("{base}{path}"))
                     .send()
                     .await
                     .unwrap()

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use super::model::{
-    ActionInput, BulkOutcome, CountRow, Filter, FindingDetail, FindingPage, Page, Selection,
+    Action, ActionInput, BulkOutcome, CountRow, Filter, FindingDetail, FindingPage, Page, Selection,
 };
 use crate::error::AppError;
 
@@ -89,15 +89,11 @@ pub async fn load_finding(id: i64) -> Result<FindingDetail, AppError> {
 #[server(prefix = "/api/fn", endpoint = "act_on_finding", input = Json)]
 pub async fn act_on_finding(
     id: i64,
-    action: String,
+    action: Action,
     input: ActionInput,
 ) -> Result<FindingDetail, AppError> {
     crate::error::with_status(
         async move {
-            let action = super::model::Action::parse(&action).ok_or_else(|| AppError::Invalid {
-                field: "action".into(),
-                message: format!("unknown action {action:?}"),
-            })?;
             let actor = required_operator().await?;
             super::db::act(&crate::state::db()?, id, action, &clean(input), &actor).await
         }
@@ -108,15 +104,11 @@ pub async fn act_on_finding(
 #[server(prefix = "/api/fn", endpoint = "bulk_act", input = Json)]
 pub async fn bulk_act(
     selection: Selection,
-    action: String,
+    action: Action,
     input: ActionInput,
 ) -> Result<BulkOutcome, AppError> {
     crate::error::with_status(
         async move {
-            let action = super::model::Action::parse(&action).ok_or_else(|| AppError::Invalid {
-                field: "action".into(),
-                message: format!("unknown action {action:?}"),
-            })?;
             let actor = required_operator().await?;
             super::db::bulk(
                 &crate::state::db()?,

@@ -89,7 +89,7 @@ pub fn QueuePage() -> impl IntoView {
 
     let act = Action::new(move |(id, action, input): &(i64, Op, ActionInput)| {
         let (id, action, input) = (*id, *action, input.clone());
-        async move { act_on_finding(id, action.as_str().to_string(), input).await }
+        async move { act_on_finding(id, action, input).await }
     });
     Effect::new(move |_| {
         if let Some(result) = act.value().get() {
@@ -101,14 +101,7 @@ pub fn QueuePage() -> impl IntoView {
     });
     let bulk = Action::new(move |(selection, action): &(Selection, Op)| {
         let (selection, action) = (selection.clone(), *action);
-        async move {
-            bulk_act(
-                selection,
-                action.as_str().to_string(),
-                ActionInput::default(),
-            )
-            .await
-        }
+        async move { bulk_act(selection, action, ActionInput::default()).await }
     });
     Effect::new(move |_| {
         if let Some(result) = bulk.value().get() {
