@@ -115,7 +115,9 @@ async fn baseline(pool: &PgPool, backup: DateTime<Utc>) -> (i64, Duration) {
     (n, start.elapsed())
 }
 
-async fn restore(pool: &PgPool, backup: DateTime<Utc>, drill: bool) -> (i64, Duration) {
+/// The findings, the whole call's time, and the time of its first step
+/// (computing the findings).
+async fn restore(pool: &PgPool, backup: DateTime<Utc>, drill: bool) -> (i64, Duration, Duration) {
     let start = Instant::now();
     let report = engine::record(
         pool,
@@ -129,7 +131,8 @@ async fn restore(pool: &PgPool, backup: DateTime<Utc>, drill: bool) -> (i64, Dur
     )
     .await
     .expect("restore");
-    (report.total(), start.elapsed())
+    let detection = Duration::from_secs_f64(report.steps[0].ms / 1000.0);
+    (report.total(), start.elapsed(), detection)
 }
 
 fn per_second(n: i64, t: Duration) -> f64 {
@@ -195,8 +198,8 @@ async fn main() {
     let backup = origin + chrono::Duration::seconds(43 * HUB_ENTITIES * 9 / 10);
 
     let (broken, base_time) = baseline(&pool, backup).await;
-    let (drilled, drill_time) = restore(&pool, backup, true).await;
-    let (found, restore_time) = restore(&pool, backup, false).await;
+    let (drilled, drill_time, _) = restore(&pool, backup, true).await;
+    let (found, restore_time, detection_time) = restore(&pool, backup, false).await;
     println!("1. restore of hub (1M incoming references)");
     println!(
         "  baseline  anti-join: {broken} broken links in {base_time:.2?} = {:.0}/s",
@@ -208,7 +211,12 @@ async fn main() {
         per_second(drilled, drill_time) / per_second(broken, base_time)
     );
     println!(
-        "  restore   {found} findings in {restore_time:.2?} = {:.0}/s ({:.2}x), rollback included",
+        "  restore   {found} findings computed in {detection_time:.2?} = {:.0}/s ({:.2}x the baseline's rate)",
+        per_second(found, detection_time),
+        per_second(found, detection_time) / per_second(broken, base_time)
+    );
+    println!(
+        "  restore   {found} findings in {restore_time:.2?} = {:.0}/s ({:.2}x), queue writes and rollback included",
         per_second(found, restore_time),
         per_second(found, restore_time) / per_second(broken, base_time)
     );

@@ -330,8 +330,116 @@ async fn a_drill_predicts_the_same_findings_and_changes_nothing(pool: PgPool) {
 
     let (_, real) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
     assert_eq!(real["counts"], drill["counts"]);
+    assert_eq!(real["by_service"], drill["by_service"]);
     let history = app.get_json("/api/v1/restores").await;
     assert_eq!(history.as_array().unwrap().len(), 2);
+}
+
+#[sqlx::test]
+async fn a_running_restore_shows_its_step_and_reports_each_steps_time(pool: PgPool) {
+    let app = std::sync::Arc::new(restored_shop(&pool).await);
+    // Hold the relations, which the detection reads: the restore waits in
+    // its first step for as long as this transaction lives. (No other test
+    // restores orders: the registry is per server process, per service.)
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("lock table relation in access exclusive mode")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let running = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let response = app
+                .admin(Method::POST, "/api/v1/services/orders/restores")
+                .json(&json!({"taken_at": BACKUP, "restored_at": RESTORED}))
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        })
+    };
+    let progress = async {
+        loop {
+            let now: Value = app
+                .client
+                .post(app.url("/api/fn/running_restore"))
+                .form(&[("service", "orders")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if !now.is_null() {
+                return now;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let progress = tokio::time::timeout(std::time::Duration::from_secs(10), progress)
+        .await
+        .expect("the restore never showed progress");
+    assert_eq!(progress["step"], 1, "{progress}");
+    assert_eq!(progress["steps"], 4, "{progress}");
+    assert_eq!(progress["drill"], false);
+    assert!(
+        progress["label"].as_str().unwrap().starts_with("Finding what restoring orders to"),
+        "{progress}"
+    );
+    blocker.rollback().await.unwrap();
+
+    let (status, report) = running.await.unwrap();
+    assert_eq!(status, 201, "{report}");
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4, "{report}");
+    assert!(steps[1]["label"].as_str().unwrap().starts_with("Writing "));
+    assert!(steps.iter().all(|s| s["ms"].as_f64().unwrap() >= 0.0));
+    // The first step waited for the lock: it took the longest.
+    assert!(steps[0]["ms"].as_f64() > steps[1]["ms"].as_f64(), "{report}");
+    let after: Value = app
+        .client
+        .post(app.url("/api/fn/running_restore"))
+        .form(&[("service", "orders")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(after.is_null(), "progress outlived its restore: {after}");
+}
+
+#[sqlx::test]
+async fn a_removed_service_takes_its_findings_and_a_removed_relation_leaves_them_unlinked(
+    pool: PgPool,
+) {
+    let app = restored_shop(&pool).await;
+    let (status, body) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    assert_eq!(status, 201, "{body}");
+    let model = MODEL
+        .replace("  - {name: invoices}\n", "")
+        .replace("  - {name: invoice.customer, from: invoices, to: customers, cached: true}\n", "")
+        .replace("  - {name: order.customer, from: orders, to: customers}\n", "");
+    let response = app
+        .admin(Method::PUT, "/api/v1/topology?force=true")
+        .header("content-type", "application/yaml")
+        .body(model)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+
+    let items = findings(&app, &format!("restore={}", body["id"])).await;
+    let keys: Vec<&str> = items.iter().map(|f| f["source"]["key"].as_str().unwrap()).collect();
+    // I/3's broken link went with the invoices; the rest stay as evidence.
+    assert_eq!(items.len(), 5, "{items:?}");
+    assert!(!keys.contains(&"I/3"));
+    for key in ["O/2", "O/3"] {
+        let finding = items.iter().find(|f| f["source"]["key"] == key).unwrap();
+        assert_eq!(finding["relation"], Value::Null, "{finding}");
+    }
+    let k5 = items.iter().find(|f| f["source"]["key"] == "K/5").unwrap();
+    assert_eq!(k5["relation"], "crm.customer");
 }
 
 #[sqlx::test]

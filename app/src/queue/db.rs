@@ -125,13 +125,19 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter, with_status:
 pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPage, AppError> {
     validate(filter)?;
     let limit = page.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let mut q = QueryBuilder::new(format!("select {COLUMNS} from finding f {JOINS} where "));
-    match &filter.service {
-        // Either side's service: one keyset range per side, each walking its
-        // own (service, finding_id) index for one page at most, merged. The
-        // id is looked up first so the planner sees the value, not a
-        // parameter of unknown selectivity (which sent it down the primary
-        // key, filtering half a million rows for a rare service).
+    // The page's ids come first, from a query that selects nothing else, so
+    // PostgreSQL answers it from the index matching the filter (kind and
+    // status, status, or a service's side) alone. Asked for every column at
+    // once it preferred walking the primary key and filtering rows, blind
+    // to a queue's clustering (a new restore's findings are all open,
+    // claimed ones sit far in): 60 ms for a first page instead of 0.5 ms.
+    //
+    // A service filter is either side's service: one keyset range per side,
+    // each walking its own (service, finding_id) index for one page at
+    // most, merged. The id is looked up first so the planner sees the
+    // value, not a parameter of unknown selectivity (which sent it down the
+    // primary key, filtering half a million rows for a rare service).
+    let sides = match &filter.service {
         Some(service) => {
             let id: Option<i64> =
                 sqlx::query_scalar("select service_id from service where name = $1")
@@ -144,33 +150,31 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
                     next: None,
                 });
             };
-            let rest = Filter {
-                service: None,
-                ..filter.clone()
-            };
-            q.push("f.finding_id in (");
-            for (i, side) in ["source_service_id", "target_service_id"]
-                .into_iter()
-                .enumerate()
-            {
-                if i > 0 {
-                    q.push(" union all ");
-                }
-                // A literal: the planner needs the value to pick the index.
-                q.push(format!(
-                    "(select f.finding_id from finding f where f.{side} = {id}"
-                ));
-                push_filter(&mut q, &rest, true);
-                push_keyset(&mut q, page, limit);
-                q.push(")");
-            }
-            q.push(")");
+            // Literals: the planner needs the value to pick the index.
+            vec![
+                format!("f.source_service_id = {id}"),
+                format!("f.target_service_id = {id}"),
+            ]
         }
-        None => {
-            q.push("true");
-            push_filter(&mut q, filter, true);
+        None => vec!["true".to_string()],
+    };
+    let rest = Filter {
+        service: None,
+        ..filter.clone()
+    };
+    let mut q = QueryBuilder::new(format!(
+        "select {COLUMNS} from finding f {JOINS} where f.finding_id in ("
+    ));
+    for (i, side) in sides.iter().enumerate() {
+        if i > 0 {
+            q.push(" union all ");
         }
+        q.push(format!("(select f.finding_id from finding f where {side}"));
+        push_filter(&mut q, &rest, true);
+        push_keyset(&mut q, page, limit);
+        q.push(")");
     }
+    q.push(")");
     push_keyset(&mut q, page, limit);
     // Not a prepared statement: a cached generic plan cannot know that one
     // kind is rare and another common, and picked index walks of a

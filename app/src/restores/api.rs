@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::model::RestoreReport;
+use super::model::{RestoreProgress, RestoreReport};
 use crate::error::AppError;
 use crate::inventory::model::BackupRow;
 
@@ -42,6 +42,13 @@ pub async fn restore_choices() -> Result<Vec<RestoreChoice>, AppError> {
         }
         .await,
     )
+}
+
+/// Where the restore or drill of `service` this server is computing is, if
+/// one is running.
+#[server(prefix = "/api/fn", endpoint = "running_restore")]
+pub async fn running_restore(service: String) -> Result<Option<RestoreProgress>, AppError> {
+    Ok(super::progress::of(&service))
 }
 
 /// Records a restore, or computes a drill: from a recorded backup (its id)

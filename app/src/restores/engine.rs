@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
+use super::progress::Tracker;
 use crate::error::AppError;
 use crate::inventory::db::{self as inventory, ServiceRef};
 
@@ -33,37 +34,17 @@ pub struct RestoreRequest {
     pub actor: String,
 }
 
-/// The detection query: fills `detected` with every finding of a restore of
-/// `$1` to `$2`. `restored` is B's state at `t_b` (one version per key); the
-/// three branches are the references into B (broken links, stale references,
-/// missing state over mirrors), B's lost references (orphan candidates) and
-/// B's lost mirror entities (missing state seen from B's side).
-const DETECT: &str = "
-insert into detected (kind, relation_id, source_service_id, source_key, target_service_id, target_key,
-                      observed_at, target_updated_at, amnesia_from, strategy, cached)
-with restored as materialized (
+/// The detection, as CTEs ending in `findings`: every finding of a restore
+/// of `$1` to `$2`, without the cached copies. `restored` is B's state at
+/// `t_b` (one version per key); the three branches are the references into
+/// B (broken links, stale references, missing state over mirrors), B's lost
+/// references (orphan candidates) and B's lost mirror entities (missing
+/// state seen from B's side). A drill only counts these rows: nothing in
+/// them stops PostgreSQL from scanning the references in parallel.
+const FINDINGS: &str = "
+restored as not materialized (
     select key, updated_at, deleted from entity_version
     where service_id = $1 and updated_at <= $2 and (valid_to is null or valid_to > $2)
-), incoming as (
-    select r.relation_id, r.source_service_id, r.source_key, r.target_key, r.observed_at, r.cache,
-           rel.kind as relation_kind, rel.on_broken, rel.required,
-           x.updated_at as restored_updated_at, x.key is null or x.deleted as gone
-    from reference_version r
-    join relation rel on rel.relation_id = r.relation_id
-    left join restored x on x.key = r.target_key
-    where r.target_service_id = $1 and r.source_service_id <> $1
-      and r.valid_to is null and not r.removed
-), flagged as (
-    select *, case when not gone then 'stale_reference'
-                   when relation_kind = 'mirror' then 'missing_state'
-                   else 'broken_link' end as kind
-    from incoming where gone or observed_at > restored_updated_at
-), copies as (
-    -- The recovery protocol: the newest copy a referrer holds wins.
-    select distinct on (target_key) target_key, observed_at as copy_at, cache
-    from incoming
-    where cache is not null and target_key in (select target_key from flagged)
-    order by target_key, observed_at desc nulls last
 ), lost as (
     -- B's live references that were not live at t_b: the restore drops them
     -- (lost mirrors are missing state, below).
@@ -72,40 +53,79 @@ with restored as materialized (
     join relation rel on rel.relation_id = r.relation_id and rel.kind = 'reference'
     where r.source_service_id = $1 and r.target_service_id <> $1
       and r.valid_to is null and not r.removed and r.valid_from > $2
+), findings as (
+    select case when x.key is not null and not x.deleted then 'stale_reference'
+                when rel.kind = 'mirror' then 'missing_state'
+                else 'broken_link' end as kind,
+           r.relation_id, r.source_service_id, r.source_key, $1::bigint as target_service_id, r.target_key,
+           r.observed_at, x.updated_at as target_updated_at, $2::timestamptz as amnesia_from,
+           rel.on_broken, rel.required, true as incoming
+    from reference_version r
+    join relation rel on rel.relation_id = r.relation_id
+    left join restored x on x.key = r.target_key
+    where r.target_service_id = $1 and r.source_service_id <> $1
+      and r.valid_to is null and not r.removed
+      and (x.key is null or x.deleted or r.observed_at > x.updated_at)
+    union all
+    select * from (
+        select distinct on (l.target_service_id, l.target_key)
+               'orphan_candidate', l.relation_id, $1::bigint, l.source_key, l.target_service_id, l.target_key,
+               l.observed_at, e.updated_at, null::timestamptz, null::text, null::boolean, false
+        from lost l
+        left join entity e on e.service_id = l.target_service_id and e.key = l.target_key
+        where not coalesce(e.deleted, false)
+          and not exists (
+              select 1 from reference_version p
+              where p.target_service_id = l.target_service_id and p.target_key = l.target_key
+                and p.source_service_id = $1 and not p.removed
+                and p.valid_from <= $2 and (p.valid_to is null or p.valid_to > $2))
+          and not exists (
+              select 1 from reference_version o
+              where o.target_service_id = l.target_service_id and o.target_key = l.target_key
+                and o.source_service_id <> $1 and o.valid_to is null and not o.removed)
+        order by l.target_service_id, l.target_key, l.source_key
+    ) orphans
+    union all
+    select 'missing_state', r.relation_id, r.target_service_id, r.target_key, $1, r.source_key,
+           r.observed_at, x.updated_at, $2, null, null, false
+    from reference_version r
+    join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
+    left join restored x on x.key = r.source_key
+    where r.source_service_id = $1 and r.target_service_id <> $1
+      and r.valid_to is null and not r.removed
+      and (x.key is null or x.deleted)
+)";
+
+/// A real restore's findings with their evidence, into `detected`: the
+/// recovery protocol's newest cached copy a referrer holds of each target
+/// (it shrinks the amnesia and suggests repairing from the cache), and the
+/// suggested strategy.
+const DETECT: &str = "
+copies as (
+    select distinct on (r.target_key) r.target_key, r.observed_at as copy_at, r.cache
+    from reference_version r
+    where r.target_service_id = $1 and r.source_service_id <> $1
+      and r.valid_to is null and not r.removed and r.cache is not null
+    order by r.target_key, r.observed_at desc nulls last
 )
-select f.kind, f.relation_id, f.source_service_id, f.source_key, $1, f.target_key,
-       f.observed_at, f.restored_updated_at, greatest($2, c.copy_at),
-       suggested_strategy(f.kind, f.on_broken, f.required, c.cache is not null, $3),
-       c.cache
-from flagged f left join copies c on c.target_key = f.target_key
-union all
-select * from (
-    select distinct on (l.target_service_id, l.target_key)
-           'orphan_candidate', l.relation_id, $1::bigint, l.source_key, l.target_service_id, l.target_key,
-           l.observed_at, e.updated_at, null::timestamptz, 'decide', null::jsonb
-    from lost l
-    left join entity e on e.service_id = l.target_service_id and e.key = l.target_key
-    where not coalesce(e.deleted, false)
-      and not exists (
-          select 1 from reference_version p
-          where p.target_service_id = l.target_service_id and p.target_key = l.target_key
-            and p.source_service_id = $1 and not p.removed
-            and p.valid_from <= $2 and (p.valid_to is null or p.valid_to > $2))
-      and not exists (
-          select 1 from reference_version o
-          where o.target_service_id = l.target_service_id and o.target_key = l.target_key
-            and o.source_service_id <> $1 and o.valid_to is null and not o.removed)
-    order by l.target_service_id, l.target_key, l.source_key
-) orphans
-union all
-select 'missing_state', r.relation_id, r.target_service_id, r.target_key, $1, r.source_key,
-       r.observed_at, x.updated_at, $2, 'replay', null
-from reference_version r
-join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
-left join restored x on x.key = r.source_key
-where r.source_service_id = $1 and r.target_service_id <> $1
-  and r.valid_to is null and not r.removed
-  and (x.key is null or x.deleted)";
+insert into detected (kind, relation_id, source_service_id, source_key, target_service_id, target_key,
+                      observed_at, target_updated_at, amnesia_from, strategy, cached)
+select f.kind, f.relation_id, f.source_service_id, f.source_key, f.target_service_id, f.target_key,
+       f.observed_at, f.target_updated_at, greatest(f.amnesia_from, c.copy_at),
+       suggested_strategy(f.kind, f.on_broken, f.required, c.cache is not null, $3), c.cache
+from findings f left join copies c on f.incoming and c.target_key = f.target_key";
+
+/// Findings per kind and referring service (of an orphan: the service that
+/// still holds the target), from a relation of findings named `{from}`.
+fn count_query(with: &str, from: &str) -> String {
+    format!(
+        "{with} select f.kind, s.name, count(*)
+         from {from} f
+         join service s on s.service_id = case f.kind when 'orphan_candidate' then f.target_service_id
+                                                      else f.source_service_id end
+         group by f.kind, s.name order by f.kind, s.name"
+    )
+}
 
 /// Records a restore or a drill in one transaction and reports it.
 pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
@@ -151,32 +171,45 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         });
     }
 
-    sqlx::query(
-        "create temp table detected (
-             kind text not null, relation_id bigint, source_service_id bigint not null,
-             source_key text not null, target_service_id bigint not null, target_key text not null,
-             observed_at timestamptz, target_updated_at timestamptz, amnesia_from timestamptz,
-             strategy text not null, cached jsonb
-         ) on commit drop",
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(DETECT)
-        .bind(service_id)
-        .bind(taken_at)
-        .bind(event_sourced)
+    // One set-based statement over a million references: hash tables and
+    // sorts that spill to disk at the default 4 MB of work memory.
+    sqlx::query("set local work_mem = '64MB'")
         .execute(&mut *tx)
         .await?;
-
-    let counted: Vec<(String, String, i64)> = sqlx::query_as(
-        "select d.kind, s.name, count(*)
-         from detected d
-         join service s on s.service_id = case d.kind when 'orphan_candidate' then d.target_service_id
-                                                      else d.source_service_id end
-         group by d.kind, s.name order by d.kind, s.name",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut tracker = Tracker::start(&request.service, request.drill, if request.drill { 1 } else { 4 });
+    tracker.step(format!(
+        "Finding what restoring {} to {} {}",
+        request.service,
+        taken_at.format("%Y-%m-%d %H:%M"),
+        if request.drill { "would break" } else { "breaks" }
+    ));
+    let counted: Vec<(String, String, i64)> = if request.drill {
+        sqlx::query_as(&count_query(&format!("with {FINDINGS}"), "findings"))
+            .bind(service_id)
+            .bind(taken_at)
+            .fetch_all(&mut *tx)
+            .await?
+    } else {
+        sqlx::query(
+            "create temp table detected (
+                 kind text not null, relation_id bigint, source_service_id bigint not null,
+                 source_key text not null, target_service_id bigint not null, target_key text not null,
+                 observed_at timestamptz, target_updated_at timestamptz, amnesia_from timestamptz,
+                 strategy text not null, cached jsonb
+             ) on commit drop",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!("with {FINDINGS}, {DETECT}"))
+            .bind(service_id)
+            .bind(taken_at)
+            .bind(event_sourced)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query_as(&count_query("", "detected"))
+            .fetch_all(&mut *tx)
+            .await?
+    };
     let mut counts: BTreeMap<String, i64> = KINDS[..4].iter().map(|k| (k.to_string(), 0)).collect();
     for (kind, _, n) in &counted {
         *counts.entry(kind.clone()).or_default() += n;
@@ -209,6 +242,7 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
     .await?;
 
     if !request.drill {
+        tracker.step(format!("Writing {} findings into the queue", counts.values().sum::<i64>()));
         sqlx::query(
             "insert into finding (restore_id, kind, relation_id, source_service_id, source_key,
                                   target_service_id, target_key, observed_at, target_updated_at,
@@ -224,7 +258,8 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             service_id,
             epoch: new_epoch,
         };
-        roll_back(&mut tx, service, taken_at, restored_at).await?;
+        tracker.step(format!("Rolling {} back to its state at the backup", request.service));
+        roll_back(&mut tx, service, taken_at, restored_at, &mut tracker).await?;
         sqlx::query("update service set epoch = $2 where service_id = $1")
             .bind(service_id)
             .bind(new_epoch)
@@ -253,6 +288,7 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         by_service,
         recorded_by: request.actor,
         created_at,
+        steps: tracker.finish(),
     })
 }
 
@@ -265,6 +301,7 @@ async fn roll_back(
     service: ServiceRef,
     taken_at: DateTime<Utc>,
     restored_at: DateTime<Utc>,
+    tracker: &mut Tracker,
 ) -> Result<(), AppError> {
     let keys: Vec<String> = sqlx::query_scalar(
         "insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
@@ -307,6 +344,7 @@ async fn roll_back(
     .fetch_all(&mut *conn)
     .await?;
 
+    tracker.step("Re-linking version histories and dependency counters");
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let sources: Vec<&str> = references.iter().map(|r| r.2.as_str()).collect();
     inventory::chain_entity_versions(conn, service, &key_refs).await?;

@@ -41,6 +41,7 @@ impl From<RestoreRow> for RestoreReport {
             by_service: r.by_service.0,
             recorded_by: r.recorded_by,
             created_at: r.created_at,
+            steps: Vec::new(),
         }
     }
 }

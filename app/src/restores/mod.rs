@@ -6,6 +6,8 @@ pub mod engine;
 #[cfg(feature = "ssr")]
 pub mod history;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod progress;
 mod ui;
 
 pub use ui::RestoresPage;

@@ -59,6 +59,27 @@ pub struct RestoreReport {
     pub by_service: Vec<ServiceCount>,
     pub recorded_by: String,
     pub created_at: DateTime<Utc>,
+    /// How long each step of the computation took (only in the response
+    /// that recorded it; the history does not keep them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepTime>,
+}
+
+/// One step of a restore's or drill's computation and its duration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTime {
+    pub label: String,
+    pub ms: f64,
+}
+
+/// Where a running restore or drill is: step `step` of `steps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreProgress {
+    pub drill: bool,
+    pub step: u32,
+    pub steps: u32,
+    pub label: String,
+    pub elapsed_ms: u64,
 }
 
 impl RestoreReport {

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::api::{restore_choices, restore_history, RecordRestore};
-use super::model::{kind_label, RestoreReport, KINDS};
+use super::api::{restore_choices, restore_history, running_restore, RecordRestore};
+use super::model::{kind_label, RestoreProgress, RestoreReport, KINDS};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 
 const TD: &str = "px-3 py-2 align-top";
@@ -41,9 +41,7 @@ pub fn RestoresPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            {move || record.pending().get().then(|| view! {
-                <p class="mt-3 text-sm text-slate-500" role="status">"Computing the findings…"</p>
-            })}
+            {move || record.pending().get().then(|| view! { <Running service=service.get_untracked() /> })}
             {move || record.value().get().map(|result| match result {
                 Ok(report) => outcome(report).into_any(),
                 Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
@@ -186,6 +184,37 @@ fn restore_form(
 
 /// What a drill predicts or a restore found: counts per kind, then per
 /// referring service.
+/// While a restore or drill is computed: its current step, polled from the
+/// server twice a second (a large restore takes seconds).
+#[component]
+fn Running(service: String) -> impl IntoView {
+    let progress = RwSignal::new(None::<RestoreProgress>);
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let service = service.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(now)) = running_restore(service).await {
+                    progress.set(Some(now));
+                }
+            });
+        },
+        std::time::Duration::from_millis(500),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    view! {
+        <div class="mt-3 text-sm text-slate-600 dark:text-slate-300" role="status" data-testid="restore-progress">
+            {move || match progress.get() {
+                None => view! { <p>"Computing the findings…"</p> }.into_any(),
+                Some(p) => view! {
+                    <p>{format!("Step {} of {}: {}… ({:.1} s)", p.step, p.steps, p.label, p.elapsed_ms as f64 / 1000.0)}</p>
+                    <progress class="mt-1 w-64" max=p.steps value=p.step.saturating_sub(1)></progress>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
 fn outcome(report: RestoreReport) -> impl IntoView {
     let total = report.total();
     let heading = if report.drill {
@@ -225,6 +254,18 @@ fn outcome(report: RestoreReport) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+            })}
+            {(!report.steps.is_empty()).then(|| {
+                let total: f64 = report.steps.iter().map(|s| s.ms).sum();
+                let detail = report.steps.iter()
+                    .map(|s| format!("{} {:.2} s", s.label, s.ms / 1000.0))
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                view! {
+                    <p class="mt-2 text-xs text-slate-500" title=detail.clone()>
+                        {format!("Computed in {:.2} s — {detail}", total / 1000.0)}
+                    </p>
+                }
             })}
             {queue_link.map(|href| view! {
                 <A href=href attr:class="mt-3 inline-block font-medium text-indigo-700 underline dark:text-indigo-300">"Work these findings in the queue →"</A>

@@ -6,7 +6,8 @@ use app::{
     restores::{
         engine::{self, RestorePoint, RestoreRequest},
         history,
-        model::RestoreReport,
+        model::{RestoreProgress, RestoreReport},
+        progress,
     },
     state::AppState,
 };
@@ -25,6 +26,10 @@ use super::{auth::Admin, parse_id, ApiError};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/services/{service}/restores", post(post_restore))
+        .route(
+            "/api/v1/services/{service}/restores/progress",
+            get(restore_progress),
+        )
         .route("/api/v1/restores", get(list_restores))
         .route("/api/v1/restores/{id}", get(get_restore))
 }
@@ -78,6 +83,17 @@ async fn post_restore(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// Where the restore or drill of the service that this server is computing
+/// is (`POST …/restores` answers only when it is done); 404 when none runs.
+async fn restore_progress(
+    _: Admin,
+    Path(service): Path<String>,
+) -> Result<Json<RestoreProgress>, ApiError> {
+    progress::of(&service)
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("a running restore of {service:?}")).into())
 }
 
 async fn list_restores(
