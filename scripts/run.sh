@@ -11,4 +11,5 @@ export LOCKSTEP_ADMIN_TOKEN=${LOCKSTEP_ADMIN_TOKEN:-lockstep-dev-admin}
 # The demo shop, loaded into an empty database; LOCKSTEP_DEMO=false starts empty.
 export LOCKSTEP_DEMO=${LOCKSTEP_DEMO:-true}
 echo "Lockstep: http://127.0.0.1:3000   (database: ${DATABASE_URL%%\?*}, admin token: \$LOCKSTEP_ADMIN_TOKEN)"
+echo "Sign in as admin, architect, operator or viewer; the demo password is lockstep-demo."
 exec cargo leptos serve --release

@@ -43,6 +43,23 @@ pub struct Cli {
     )]
     pub scan_interval: u64,
 
+    /// Mark cookies `Secure`: set when a TLS-terminating proxy serves Lockstep.
+    #[arg(long, env = "LOCKSTEP_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
+
+    /// The first admin's name, created at start while no account exists
+    /// (with `LOCKSTEP_ADMIN_PASSWORD`).
+    #[arg(long, env = "LOCKSTEP_ADMIN_USER", global = true)]
+    pub admin_user: Option<String>,
+
+    #[arg(
+        long,
+        env = "LOCKSTEP_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+
     /// Load the demo architecture into an empty database at start.
     #[arg(long, env = "LOCKSTEP_DEMO", global = true)]
     pub demo: bool,
@@ -60,6 +77,23 @@ pub enum Command {
     Migrate,
     /// Replace the model and inventory with generated data (benchmarks, demos).
     Generate(crate::generate::Sizes),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from `LOCKSTEP_USER_PASSWORD`
+    /// or, when that is unset, from the first line of standard input.
+    Add {
+        /// 1 to 40 letters, digits, `.`, `_` or `-`.
+        #[arg(long)]
+        name: String,
+        /// viewer, operator, architect or admin.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -2,10 +2,12 @@
 //! routes (health, the `/api/v1` contract). The pages and server functions
 //! live in the `app` crate so that the browser build shares their types.
 
+pub mod accounts;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod generate;
 pub mod routes;
+pub mod security;
 pub mod startup;
 pub mod telemetry;

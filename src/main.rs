@@ -2,7 +2,11 @@
 //! HTTP API, `migrate` brings the database schema up to date and exits.
 
 use clap::Parser;
-use lockstep::{cli::Cli, cli::Command, db, startup, telemetry};
+use lockstep::{
+    accounts,
+    cli::{Cli, Command, UserCommand},
+    db, startup, telemetry,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -14,6 +18,11 @@ async fn main() -> anyhow::Result<()> {
             let pool = db::connect(&cli.database_url).await?;
             db::migrate(&pool).await?;
             lockstep::generate::run(&pool, *sizes).await
+        }
+        Command::User(UserCommand::Add { name, role }) => {
+            let pool = db::connect(&cli.database_url).await?;
+            db::migrate(&pool).await?;
+            accounts::add(&pool, name, role).await
         }
         Command::Migrate => {
             let pool = db::connect(&cli.database_url).await?;

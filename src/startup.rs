@@ -5,18 +5,19 @@ use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use app::{shell, state::AppState, App};
-use axum::{http::HeaderName, routing::get, Router};
+use axum::{http::HeaderName, middleware::from_fn_with_state, routing::get, Router};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
-use crate::{cli::Cli, db, demo, routes};
+use crate::{accounts, cli::Cli, db, demo, routes, security};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -26,6 +27,10 @@ pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let live = routes::live::Live::start(state.pool.clone());
+    let sessions = security::session_layer(&state);
+    let headers = security::headers()
+        .map(|(name, value)| SetResponseHeaderLayer::if_not_present(name, value));
+    let [csp, nosniff, frames, referrer] = headers;
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .merge(routes::api::router())
@@ -33,6 +38,11 @@ pub fn build_router(state: AppState) -> Router {
         .merge(routes::export::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Innermost first: who is signed in needs the session; the CSRF
+        // check runs before either touches the store.
+        .layer(from_fn_with_state(state.clone(), security::signed_in))
+        .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), security::csrf_check))
         .with_state(state)
         .layer(axum::Extension(live))
         .layer(
@@ -44,6 +54,10 @@ pub fn build_router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        .layer(csp)
+        .layer(nosniff)
+        .layer(frames)
+        .layer(referrer)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
@@ -62,16 +76,22 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let addr = cli.addr;
     let pool = db::connect(&cli.database_url).await?;
     db::migrate(&pool).await?;
+    if let (Some(name), Some(password)) = (&cli.admin_user, &cli.admin_password) {
+        accounts::first_admin(&pool, name, password).await?;
+    }
     if cli.demo {
         demo::load_if_empty(&pool).await?;
+        accounts::demo_logins(&pool).await?;
     }
+    security::spawn_session_cleanup(pool.clone());
     if cli.scan_interval > 0 {
         tokio::spawn(periodic_scan(
             pool.clone(),
             Duration::from_secs(cli.scan_interval),
         ));
     }
-    let state = AppState::new(leptos_options(addr)?, pool, cli.admin_token.clone());
+    let state = AppState::new(leptos_options(addr)?, pool, cli.admin_token.clone())
+        .with_secure_cookies(cli.secure_cookies);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -7,8 +7,10 @@ use leptos_router::{
     path,
 };
 
+use crate::accounts::ui::{page_user, User, USER_META};
 use crate::components::{NotFoundPage, TopBar};
 use crate::{
+    accounts::{LoginPage, UsersPage},
     inventory::{InventoryPage, ServiceInventoryPage},
     overview::OverviewPage,
     queue::QueuePage,
@@ -23,12 +25,15 @@ if(t==='dark'||(!t&&matchMedia('(prefers-color-scheme: dark)').matches))\
 document.documentElement.classList.add('dark')}catch(e){}";
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The browser learns who the page is for from here (see accounts::ui).
+    let user = page_user().and_then(|u| serde_json::to_string(&u).ok());
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                {user.map(|user| view! { <meta name=USER_META content=user /> })}
                 <script>{THEME_BOOT_SCRIPT}</script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -44,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(User(page_user()));
     // Effects run only in the browser: this marks the moment the page is
     // interactive, which the end-to-end suite waits for.
     Effect::new(move |_| {
@@ -68,6 +74,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("inventory/:service") view=ServiceInventoryPage />
                     <Route path=path!("restores") view=RestoresPage />
                     <Route path=path!("queue") view=QueuePage />
+                    <Route path=path!("login") view=LoginPage />
+                    <Route path=path!("users") view=UsersPage />
                 </Routes>
             </main>
         </Router>

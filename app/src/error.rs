@@ -21,6 +21,14 @@ pub enum AppError {
     /// A submitted document was refused; nothing was changed.
     #[error("the document was rejected: {} problem(s)", .0.len())]
     Rejected(Vec<Problem>),
+    /// Not signed in (or the session expired).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on the server; it has been logged")]
@@ -63,6 +71,9 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Invalid { .. } | Self::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -5,6 +5,7 @@
 //! Features are folders (`topology`, `inventory`, `restores`, `queue`), each
 //! owning its pages; `components` holds the UI pieces they share.
 
+pub mod accounts;
 pub mod app;
 pub mod components;
 pub mod error;

@@ -15,6 +15,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// The `LOCKSTEP_ADMIN_TOKEN`, if one is configured.
     pub admin_token: Option<Arc<str>>,
+    /// Cookies marked `Secure` (served over TLS, e.g. behind a proxy).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -23,7 +25,13 @@ impl AppState {
             leptos_options,
             pool,
             admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
+            secure_cookies: false,
         }
+    }
+
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 }
 

@@ -8,11 +8,15 @@ use crate::problem::Problem;
 
 pub type Node<'a> = MarkedYaml<'a>;
 
-/// Parses every document in `text`; a syntax error is one problem.
+/// Parses every document in `text`; a syntax error is one problem. An
+/// error the parser meets at the end of the input is put on the last line
+/// (it reports the line after it), so the line is always one of the text's.
 pub fn load(text: &str) -> Result<Vec<Node<'_>>, Problem> {
     MarkedYaml::load_from_str(text).map_err(|error| {
+        // YAML line breaks: \n, \r\n, or a lone \r.
+        let lines = text.replace("\r\n", "\n").matches(['\n', '\r']).count() + 1;
         Problem::new(
-            Some(error.marker().line()),
+            Some(error.marker().line().clamp(1, lines)),
             "",
             format!("malformed YAML: {}", error.info()),
         )

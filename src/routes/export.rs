@@ -12,13 +12,14 @@ use axum::{
     Router,
 };
 
-use super::api::{csv_response, filter_and_page, ApiError};
+use super::api::{auth::Reader, csv_response, filter_and_page, ApiError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/queue/export.csv", get(export))
 }
 
 async fn export(
+    _: Reader,
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {

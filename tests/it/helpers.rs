@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use app::state::AppState;
+use app::{accounts::model::Role, state::AppState};
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -97,3 +97,104 @@ pub async fn post_events(
 pub fn ndjson(events: &[Value]) -> String {
     events.iter().map(|e| e.to_string() + "\n").collect()
 }
+
+/// A browser: a cookie jar (session, CSRF token) and the CSRF header on
+/// every change, as the dashboard's own client sends it.
+pub struct Browser {
+    pub client: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
+    base: String,
+}
+
+impl Browser {
+    /// A fresh browser that has loaded the login page (and so holds a CSRF cookie).
+    pub async fn open(app: &TestApp) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let browser = Browser {
+            client,
+            jar,
+            base: app.address.clone(),
+        };
+        let login = browser.get("/login").await;
+        assert_eq!(login.status(), 200);
+        browser
+    }
+
+    /// A browser signed in as a new account with this role.
+    pub async fn signed_in(app: &TestApp, pool: &PgPool, name: &str, role: Role) -> Browser {
+        app::accounts::db::create(pool, name, role, PASSWORD)
+            .await
+            .unwrap();
+        let browser = Browser::open(app).await;
+        let response = browser.login(name, PASSWORD).await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "login of {name}: {}",
+            response.status()
+        );
+        browser
+    }
+
+    pub fn csrf(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().unwrap();
+        let cookies = self.jar.cookies(&url).expect("cookies");
+        cookies
+            .to_str()
+            .unwrap()
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == app::accounts::csrf::COOKIE)
+            .map(|(_, value)| value.to_string())
+            .expect("a CSRF cookie")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A request with the CSRF header, as the dashboard sends changes.
+    pub fn send(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header(app::accounts::csrf::HEADER, self.csrf())
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> reqwest::Response {
+        self.send(reqwest::Method::POST, "/api/fn/login")
+            .form(&[("name", name), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function with URL-encoded arguments.
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.send(reqwest::Method::POST, &format!("/api/fn/{function}"))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function that takes JSON.
+    pub async fn call_json(&self, function: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, &format!("/api/fn/{function}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Every test account's password.
+pub const PASSWORD: &str = "a long test password";

@@ -1,6 +1,7 @@
 //! Integration tests: the real router against a real PostgreSQL, each test
 //! in its own database (`#[sqlx::test]` creates and migrates it).
 
+mod accounts;
 mod generate;
 mod health;
 mod helpers;

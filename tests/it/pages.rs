@@ -2,11 +2,14 @@
 
 use sqlx::PgPool;
 
-use crate::helpers::spawn_app;
+use app::accounts::model::Role;
+
+use crate::helpers::{spawn_app, Browser};
 
 #[sqlx::test]
 async fn every_section_renders_with_the_navigation(pool: PgPool) {
-    let app = spawn_app(pool).await;
+    let app = spawn_app(pool.clone()).await;
+    let browser = Browser::signed_in(&app, &pool, "paula", Role::Viewer).await;
     for (path, heading) in [
         ("/", "Overview"),
         ("/topology", "Topology"),
@@ -15,7 +18,7 @@ async fn every_section_renders_with_the_navigation(pool: PgPool) {
         ("/restores", "Restores"),
         ("/queue", "Reconciliation queue"),
     ] {
-        let response = app.get(path).await;
+        let response = browser.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
         assert!(
@@ -35,8 +38,9 @@ async fn every_section_renders_with_the_navigation(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_unknown_path_is_a_404_page(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    let response = app.get("/no/such/page").await;
+    let app = spawn_app(pool.clone()).await;
+    let browser = Browser::signed_in(&app, &pool, "paula", Role::Viewer).await;
+    let response = browser.get("/no/such/page").await;
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Page not found"));
 }

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::{ndjson, post_events, spawn_app, TestApp};
+use crate::helpers::{ndjson, post_events, spawn_app, Browser, TestApp};
 
 /// customers is the service restored. orders and invoices refer to it (the
 /// invoices keep a copy), crm mirrors it, it mirrors into ledger, and it
@@ -338,6 +338,7 @@ async fn a_drill_predicts_the_same_findings_and_changes_nothing(pool: PgPool) {
 #[sqlx::test]
 async fn a_running_restore_shows_its_step_and_reports_each_steps_time(pool: PgPool) {
     let app = std::sync::Arc::new(restored_shop(&pool).await);
+    let viewer = Browser::signed_in(&app, &pool, "vic", app::accounts::model::Role::Viewer).await;
     // Hold the relations, which the detection reads: the restore waits in
     // its first step for as long as this transaction lives. (No other test
     // restores orders: the registry is per server process, per service.)
@@ -360,13 +361,9 @@ async fn a_running_restore_shows_its_step_and_reports_each_steps_time(pool: PgPo
     };
     let progress = async {
         loop {
-            let now: Value = app
-                .client
-                .post(app.url("/api/fn/running_restore"))
-                .form(&[("service", "orders")])
-                .send()
+            let now: Value = viewer
+                .call("running_restore", &[("service", "orders")])
                 .await
-                .unwrap()
                 .json()
                 .await
                 .unwrap();
@@ -383,7 +380,10 @@ async fn a_running_restore_shows_its_step_and_reports_each_steps_time(pool: PgPo
     assert_eq!(progress["steps"], 4, "{progress}");
     assert_eq!(progress["drill"], false);
     assert!(
-        progress["label"].as_str().unwrap().starts_with("Finding what restoring orders to"),
+        progress["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("Finding what restoring orders to"),
         "{progress}"
     );
     blocker.rollback().await.unwrap();
@@ -395,14 +395,13 @@ async fn a_running_restore_shows_its_step_and_reports_each_steps_time(pool: PgPo
     assert!(steps[1]["label"].as_str().unwrap().starts_with("Writing "));
     assert!(steps.iter().all(|s| s["ms"].as_f64().unwrap() >= 0.0));
     // The first step waited for the lock: it took the longest.
-    assert!(steps[0]["ms"].as_f64() > steps[1]["ms"].as_f64(), "{report}");
-    let after: Value = app
-        .client
-        .post(app.url("/api/fn/running_restore"))
-        .form(&[("service", "orders")])
-        .send()
+    assert!(
+        steps[0]["ms"].as_f64() > steps[1]["ms"].as_f64(),
+        "{report}"
+    );
+    let after: Value = viewer
+        .call("running_restore", &[("service", "orders")])
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -418,8 +417,14 @@ async fn a_removed_service_takes_its_findings_and_a_removed_relation_leaves_them
     assert_eq!(status, 201, "{body}");
     let model = MODEL
         .replace("  - {name: invoices}\n", "")
-        .replace("  - {name: invoice.customer, from: invoices, to: customers, cached: true}\n", "")
-        .replace("  - {name: order.customer, from: orders, to: customers}\n", "");
+        .replace(
+            "  - {name: invoice.customer, from: invoices, to: customers, cached: true}\n",
+            "",
+        )
+        .replace(
+            "  - {name: order.customer, from: orders, to: customers}\n",
+            "",
+        );
     let response = app
         .admin(Method::PUT, "/api/v1/topology?force=true")
         .header("content-type", "application/yaml")
@@ -430,7 +435,10 @@ async fn a_removed_service_takes_its_findings_and_a_removed_relation_leaves_them
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 
     let items = findings(&app, &format!("restore={}", body["id"])).await;
-    let keys: Vec<&str> = items.iter().map(|f| f["source"]["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = items
+        .iter()
+        .map(|f| f["source"]["key"].as_str().unwrap())
+        .collect();
     // I/3's broken link went with the invoices; the rest stay as evidence.
     assert_eq!(items.len(), 5, "{items:?}");
     assert!(!keys.contains(&"I/3"));
@@ -730,7 +738,11 @@ async fn bulk_actions_skip_what_others_hold_and_pages_follow_the_keyset(pool: Pg
 #[sqlx::test]
 async fn the_live_stream_announces_queue_changes(pool: PgPool) {
     let app = restored_shop(&pool).await;
-    let mut stream = app.get("/api/live/findings").await;
+    let mut stream = app
+        .admin(Method::GET, "/api/live/findings")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     // The listener may still be connecting: keep acting until an event arrives.
     let (_, report) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;

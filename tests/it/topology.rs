@@ -289,7 +289,11 @@ async fn each_group_has_a_markdown_runbook(pool: PgPool) {
     assert!(markdown.starts_with("# Runbook: lockstep group customers, orders"));
     assert!(markdown.contains("**45m** (customers)"), "{markdown}");
 
-    let download = app.get("/groups/customers/runbook.md").await;
+    let download = app
+        .admin(reqwest::Method::GET, "/groups/customers/runbook.md")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         download.headers()["content-disposition"],
         "attachment; filename=\"runbook-customers.md\""

@@ -2,6 +2,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::ThemeToggle;
+use crate::accounts::api::Logout;
+use crate::accounts::model::Permission;
+use crate::accounts::ui::{current_user, may};
 
 /// The sections of the dashboard, in the order an incident walks them.
 const SECTIONS: [(&str, &str); 5] = [
@@ -41,10 +44,40 @@ pub fn TopBar() -> impl IntoView {
                         })
                         .collect_view()}
                 </nav>
-                <div class="ml-auto">
+                <div class="ml-auto flex items-center gap-3">
+                    {may(Permission::Administer).then(|| view! {
+                        <A href="/users" attr:class="text-sm font-medium text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Users"</A>
+                    })}
+                    <SignedInAs />
                     <ThemeToggle />
                 </div>
             </div>
         </header>
     }
+}
+
+/// The signed-in user, their role, and a way out.
+#[component]
+fn SignedInAs() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    // Signing out reloads the page, so nothing rendered for the user stays.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            let _ = window().location().set_href("/login");
+        }
+    });
+    current_user().map(|user| view! {
+        <span class="text-sm text-slate-600 dark:text-slate-300" data-testid="signed-in-as">
+            {user.name}
+            <span class="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs dark:bg-slate-800">{user.role.as_str()}</span>
+        </span>
+        <button
+            type="button"
+            data-testid="logout"
+            class="text-sm text-slate-600 underline hover:text-slate-900 dark:text-slate-300"
+            on:click=move |_| { logout.dispatch(Logout {}); }
+        >
+            "Sign out"
+        </button>
+    })
 }

@@ -5,22 +5,25 @@ use leptos::prelude::*;
 use super::model::{EntityDetail, ServiceDetail, ServiceInventory};
 use crate::error::AppError;
 
-#[server(prefix = "/api/fn", endpoint = "inventory_overview")]
+#[server(prefix = "/api/fn", endpoint = "inventory_overview", client = crate::accounts::csrf::CsrfClient)]
 pub async fn inventory_overview() -> Result<Vec<ServiceInventory>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
         async move { super::queries::overview(&crate::state::db()?).await }.await,
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "service_inventory")]
+#[server(prefix = "/api/fn", endpoint = "service_inventory", client = crate::accounts::csrf::CsrfClient)]
 pub async fn load_service_inventory(service: String) -> Result<ServiceDetail, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
         async move { super::queries::service(&crate::state::db()?, &service).await }.await,
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "find_entity")]
+#[server(prefix = "/api/fn", endpoint = "find_entity", client = crate::accounts::csrf::CsrfClient)]
 pub async fn find_entity(service: String, key: String) -> Result<Option<EntityDetail>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
         async move { super::queries::entity(&crate::state::db()?, &service, key.trim()).await }
             .await,

@@ -13,12 +13,12 @@ use leptos_router::{
 
 use super::api::{
     act_on_finding, bulk_act, claim_next_finding, load_finding, queue_counts, queue_page,
-    set_operator, whoami,
 };
 use super::model::{
     Action as Op, ActionInput, CountRow, Filter, FindingDetail, FindingPage, Page, Selection,
     STATUSES, STRATEGIES,
 };
+use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::error::AppError;
 use crate::restores::model::{kind_label, KINDS};
@@ -81,7 +81,6 @@ pub fn QueuePage() -> impl IntoView {
         move || (filter.get(), version.get()),
         |(f, _)| queue_counts(f),
     );
-    let me = Resource::new(|| (), |_| whoami());
     let selected = RwSignal::new(None::<i64>);
     let checked = RwSignal::new(BTreeSet::<i64>::new());
     let notice = RwSignal::new(None::<Result<String, AppError>>);
@@ -182,16 +181,14 @@ pub fn QueuePage() -> impl IntoView {
         <PageHeader
             title="Reconciliation queue"
             subtitle="What restores and the integrity scan found: claim an item, look at the evidence, repair, and resolve with a note."
-        >
-            <Operator me />
-        </PageHeader>
+        />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 counts.await.map(|rows| count_strip(rows, filter.get_untracked()))
             })}
         </Transition>
         <FilterForm filter />
-        <div class="mb-3 flex flex-wrap items-center gap-2 text-sm">
+        <div class="mb-3 flex flex-wrap items-center gap-2 text-sm" class:hidden=!may(Permission::Operate)>
             <button data-testid="claim-next" class=PRIMARY on:click=move |_| { next.dispatch(filter.get_untracked()); }>
                 "Claim next (n)"
             </button>
@@ -286,49 +283,6 @@ fn empty() -> impl IntoView {
                 "Findings appear when a restore is recorded (Restores) or the integrity scan flags a dangling delete. Each shows both entities, the timestamps, any cached copy, and a suggested strategy."
             </p>
         </EmptyState>
-    }
-}
-
-/// The operator's name: until accounts exist, who claims and decides.
-#[component]
-fn Operator(me: Resource<Result<Option<String>, AppError>>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let save = Action::new(move |name: &String| set_operator(name.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            me.refetch();
-        }
-    });
-    view! {
-        <form
-            class="flex items-end gap-2"
-            on:submit=move |ev| {
-                ev.prevent_default();
-                save.dispatch(name.get_untracked());
-            }
-        >
-            <label class="text-sm">
-                <span class="block text-xs text-slate-500">
-                    <Transition fallback=|| "Operator">
-                        {move || Suspend::new(async move {
-                            match me.await {
-                                Ok(Some(who)) => format!("You are {who}"),
-                                _ => "Who are you?".to_string(),
-                            }
-                        })}
-                    </Transition>
-                </span>
-                <input
-                    data-testid="operator-name"
-                    class=INPUT
-                    placeholder="your name"
-                    prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
-                />
-            </label>
-            <button type="submit" data-testid="operator-save" class=BUTTON>"Set"</button>
-            {move || save.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
-        </form>
     }
 }
 
@@ -553,7 +507,7 @@ fn evidence(
             <h3 class="mt-3 font-medium">"Cached copy (newest a referrer holds)"</h3>
             <pre data-testid="cached-copy" class="mt-1 overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{c}</pre>
         })}
-        <div class="mt-4 space-y-2">
+        <div class="mt-4 space-y-2" class:hidden=!may(Permission::Operate)>
             <div class="flex flex-wrap gap-2">
                 <button class=BUTTON data-testid="claim-button" on:click=move |_| run(Op::Claim)>"Claim (c)"</button>
                 <button class=BUTTON on:click=move |_| run(Op::Accept)>"Accept (a)"</button>

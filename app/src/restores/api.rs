@@ -14,13 +14,15 @@ pub struct RestoreChoice {
     pub backups: Vec<BackupRow>,
 }
 
-#[server(prefix = "/api/fn", endpoint = "restore_history")]
+#[server(prefix = "/api/fn", endpoint = "restore_history", client = crate::accounts::csrf::CsrfClient)]
 pub async fn restore_history() -> Result<Vec<RestoreReport>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(super::history::list(&crate::state::db()?, None).await)
 }
 
-#[server(prefix = "/api/fn", endpoint = "restore_choices")]
+#[server(prefix = "/api/fn", endpoint = "restore_choices", client = crate::accounts::csrf::CsrfClient)]
 pub async fn restore_choices() -> Result<Vec<RestoreChoice>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
         async move {
             let rows: Vec<(String, Option<sqlx::types::Json<Vec<BackupRow>>>)> = sqlx::query_as(
@@ -46,21 +48,24 @@ pub async fn restore_choices() -> Result<Vec<RestoreChoice>, AppError> {
 
 /// Where the restore or drill of `service` this server is computing is, if
 /// one is running.
-#[server(prefix = "/api/fn", endpoint = "running_restore")]
+#[server(prefix = "/api/fn", endpoint = "running_restore", client = crate::accounts::csrf::CsrfClient)]
 pub async fn running_restore(service: String) -> Result<Option<RestoreProgress>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     Ok(super::progress::of(&service))
 }
 
 /// Records a restore, or computes a drill: from a recorded backup (its id)
 /// or from any point in time (`at`, RFC 3339 or a browser's
 /// `YYYY-MM-DDTHH:MM`, read as UTC).
-#[server(prefix = "/api/fn", endpoint = "record_restore")]
+#[server(prefix = "/api/fn", endpoint = "record_restore", client = crate::accounts::csrf::CsrfClient)]
 pub async fn record_restore(
     service: String,
     backup: Option<i64>,
     at: Option<String>,
     drill: bool,
 ) -> Result<RestoreReport, AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
     use super::engine::{record, RestorePoint, RestoreRequest};
     crate::error::with_status(
         async move {
@@ -77,9 +82,6 @@ pub async fn record_restore(
                     })
                 }
             };
-            let actor = crate::queue::api::operator()
-                .await
-                .unwrap_or_else(|| "dashboard".into());
             record(
                 &crate::state::db()?,
                 RestoreRequest {
@@ -87,7 +89,7 @@ pub async fn record_restore(
                     point,
                     restored_at: None,
                     drill,
-                    actor,
+                    actor: user.name,
                 },
             )
             .await

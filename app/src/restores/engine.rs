@@ -176,12 +176,20 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
     sqlx::query("set local work_mem = '64MB'")
         .execute(&mut *tx)
         .await?;
-    let mut tracker = Tracker::start(&request.service, request.drill, if request.drill { 1 } else { 4 });
+    let mut tracker = Tracker::start(
+        &request.service,
+        request.drill,
+        if request.drill { 1 } else { 4 },
+    );
     tracker.step(format!(
         "Finding what restoring {} to {} {}",
         request.service,
         taken_at.format("%Y-%m-%d %H:%M"),
-        if request.drill { "would break" } else { "breaks" }
+        if request.drill {
+            "would break"
+        } else {
+            "breaks"
+        }
     ));
     let counted: Vec<(String, String, i64)> = if request.drill {
         sqlx::query_as(&count_query(&format!("with {FINDINGS}"), "findings"))
@@ -241,8 +249,19 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
     .fetch_one(&mut *tx)
     .await?;
 
+    crate::accounts::db::audit(
+        &mut *tx,
+        &request.actor,
+        if request.drill { "drill restore" } else { "record restore" },
+        &request.service,
+        Some(serde_json::json!({"restore": restore_id, "backup_taken_at": taken_at, "counts": counts})),
+    )
+    .await?;
     if !request.drill {
-        tracker.step(format!("Writing {} findings into the queue", counts.values().sum::<i64>()));
+        tracker.step(format!(
+            "Writing {} findings into the queue",
+            counts.values().sum::<i64>()
+        ));
         sqlx::query(
             "insert into finding (restore_id, kind, relation_id, source_service_id, source_key,
                                   target_service_id, target_key, observed_at, target_updated_at,
@@ -258,7 +277,10 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             service_id,
             epoch: new_epoch,
         };
-        tracker.step(format!("Rolling {} back to its state at the backup", request.service));
+        tracker.step(format!(
+            "Rolling {} back to its state at the backup",
+            request.service
+        ));
         roll_back(&mut tx, service, taken_at, restored_at, &mut tracker).await?;
         sqlx::query("update service set epoch = $2 where service_id = $1")
             .bind(service_id)

@@ -7,6 +7,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use super::api::{restore_choices, restore_history, running_restore, RecordRestore};
 use super::model::{kind_label, RestoreProgress, RestoreReport, KINDS};
+use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 
 const TD: &str = "px-3 py-2 align-top";
@@ -35,6 +36,9 @@ pub fn RestoresPage() -> impl IntoView {
                     match choices.await {
                         Ok(choices) if choices.is_empty() => view! {
                             <p class="text-sm">"Model the services first (Topology); their backups appear here."</p>
+                        }.into_any(),
+                        Ok(_) if !may(Permission::Operate) => view! {
+                            <p class="text-sm" data-testid="restore-needs-operator">"Drills and restores need the operator role; the history below is open to everyone."</p>
                         }.into_any(),
                         Ok(choices) => restore_form(choices, service, record).into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),

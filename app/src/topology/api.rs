@@ -15,8 +15,9 @@ pub struct TopologyView {
     pub picture: Picture,
 }
 
-#[server(prefix = "/api/fn", endpoint = "topology_view")]
+#[server(prefix = "/api/fn", endpoint = "topology_view", client = crate::accounts::csrf::CsrfClient)]
 pub async fn load_topology_view() -> Result<TopologyView, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
@@ -34,8 +35,10 @@ pub async fn load_topology_view() -> Result<TopologyView, AppError> {
 }
 
 /// `policy` is `lockstep`, `tolerate`, or `default` to drop the override.
-#[server(prefix = "/api/fn", endpoint = "set_relation_policy")]
+#[server(prefix = "/api/fn", endpoint = "set_relation_policy", client = crate::accounts::csrf::CsrfClient)]
 pub async fn set_relation_policy(relation: String, policy: String) -> Result<(), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let policy =
@@ -51,7 +54,16 @@ pub async fn set_relation_policy(relation: String, policy: String) -> Result<(),
                     })?),
                 };
             let pool = crate::state::db()?;
-            super::db::set_policy(&pool, &relation, policy).await
+            super::db::set_policy(&pool, &relation, policy).await?;
+            let detail = serde_json::json!({"policy": policy.map(|p| p.as_str())});
+            crate::accounts::db::audit(
+                &pool,
+                &user.name,
+                "set relation policy",
+                &relation,
+                Some(detail),
+            )
+            .await
         }
         .await,
     )
@@ -59,13 +71,17 @@ pub async fn set_relation_policy(relation: String, policy: String) -> Result<(),
 
 /// Replaces the model with an uploaded YAML or JSON document; returns the
 /// number of services now modelled.
-#[server(prefix = "/api/fn", endpoint = "upload_topology")]
+#[server(prefix = "/api/fn", endpoint = "upload_topology", client = crate::accounts::csrf::CsrfClient)]
 pub async fn upload_topology(document: String) -> Result<usize, AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let topology = super::document::parse(&document).map_err(AppError::Rejected)?;
             let pool = crate::state::db()?;
             super::db::replace(&pool, &topology, false).await?;
+            let detail = serde_json::json!({"services": topology.services.len(), "relations": topology.relations.len()});
+            crate::accounts::db::audit(&pool, &user.name, "upload topology", "topology", Some(detail)).await?;
             Ok(topology.services.len())
         }
         .await,
@@ -87,45 +103,60 @@ pub async fn apply_backstage_catalog(
     Ok(report)
 }
 
-#[server(prefix = "/api/fn", endpoint = "import_backstage")]
+#[server(prefix = "/api/fn", endpoint = "import_backstage", client = crate::accounts::csrf::CsrfClient)]
 pub async fn import_backstage(catalog: String) -> Result<super::model::ImportReport, AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
-            apply_backstage_catalog(&pool, &catalog).await
+            let report = apply_backstage_catalog(&pool, &catalog).await?;
+            crate::accounts::db::audit(&pool, &user.name, "import backstage", "topology", None)
+                .await?;
+            Ok(report)
         }
         .await,
     )
 }
 
 /// Creates or updates a service from its form.
-#[server(prefix = "/api/fn", endpoint = "save_service")]
+#[server(prefix = "/api/fn", endpoint = "save_service", client = crate::accounts::csrf::CsrfClient)]
 pub async fn save_service(form: ServiceForm) -> Result<(), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let service = form.validate().map_err(AppError::Rejected)?;
             let pool = crate::state::db()?;
-            super::db::save_service(&pool, &service).await
+            super::db::save_service(&pool, &service).await?;
+            crate::accounts::db::audit(&pool, &user.name, "save service", &service.name, None).await
         }
         .await,
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "delete_service")]
+#[server(prefix = "/api/fn", endpoint = "delete_service", client = crate::accounts::csrf::CsrfClient)]
 /// `force` also drops the inventory reported for the service.
 pub async fn delete_service(name: String, force: bool) -> Result<(), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
-            super::db::delete_service(&pool, &name, force).await
+            super::db::delete_service(&pool, &name, force).await?;
+            let detail = serde_json::json!({"force": force});
+            crate::accounts::db::audit(&pool, &user.name, "delete service", &name, Some(detail))
+                .await
         }
         .await,
     )
 }
 
 /// Creates or updates a relation from its form.
-#[server(prefix = "/api/fn", endpoint = "save_relation")]
+#[server(prefix = "/api/fn", endpoint = "save_relation", client = crate::accounts::csrf::CsrfClient)]
 pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
@@ -136,19 +167,26 @@ pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
                 .map(|s| s.name)
                 .collect();
             let relation = form.validate(&services).map_err(AppError::Rejected)?;
-            super::db::save_relation(&pool, &relation).await
+            super::db::save_relation(&pool, &relation).await?;
+            crate::accounts::db::audit(&pool, &user.name, "save relation", &relation.name, None)
+                .await
         }
         .await,
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "delete_relation")]
+#[server(prefix = "/api/fn", endpoint = "delete_relation", client = crate::accounts::csrf::CsrfClient)]
 /// `force` also drops the references reported over the relation.
 pub async fn delete_relation(name: String, force: bool) -> Result<(), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
     crate::error::with_status(
         async move {
             let pool = crate::state::db()?;
-            super::db::delete_relation(&pool, &name, force).await
+            super::db::delete_relation(&pool, &name, force).await?;
+            let detail = serde_json::json!({"force": force});
+            crate::accounts::db::audit(&pool, &user.name, "delete relation", &name, Some(detail))
+                .await
         }
         .await,
     )

@@ -1,22 +1,47 @@
-//! Bearer-token authentication for the API: the admin token
-//! (`LOCKSTEP_ADMIN_TOKEN`) may do everything, a service token only post its
-//! own service's inventory and backups.
+//! Who is calling the API, and whether they may. A bearer token comes
+//! first: the admin token (`LOCKSTEP_ADMIN_TOKEN`) may do everything, a
+//! service token only write its own service's inventory and backups.
+//! Without one, the signed-in account of the browser session (resolved by
+//! the `security` middleware) is held to its role. Each route names what
+//! it needs with an extractor: `Reader`, `Operator`, `Architect`, `Admin`.
 
-use app::{inventory::tokens, state::AppState};
+use app::{
+    accounts::{
+        model::{CurrentUser, Permission},
+        session::{allow, SignedIn},
+    },
+    inventory::tokens,
+    state::AppState,
+};
 use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
 
 use super::ApiError;
+use crate::security::constant_time_eq;
 
 /// Who is calling.
 pub enum Caller {
     Admin,
     /// A token minted for this service (by id).
     Service(i64),
+    /// A signed-in account (browser session).
+    User(CurrentUser),
 }
 
 impl Caller {
-    /// Admin, or the token of this very service; another service's token
-    /// is refused with 403.
+    /// The name changes are attributed to, if `permission` is granted.
+    pub fn allow(self, permission: Permission) -> Result<String, ApiError> {
+        match self {
+            Caller::Admin => Ok("admin token".into()),
+            Caller::Service(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "a service token may only write its own service's inventory and backups",
+            )),
+            Caller::User(user) => Ok(allow(Some(user), permission)?.name),
+        }
+    }
+
+    /// Admin (token or account), or the token of this very service; another
+    /// service's token is refused with 403.
     pub fn may_write(&self, service_id: i64) -> Result<(), ApiError> {
         match self {
             Caller::Admin => Ok(()),
@@ -25,6 +50,9 @@ impl Caller {
                 StatusCode::FORBIDDEN,
                 "this token belongs to another service",
             )),
+            Caller::User(user) => allow(Some(user.clone()), Permission::Administer)
+                .map(|_| ())
+                .map_err(ApiError::from),
         }
     }
 }
@@ -33,7 +61,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = bearer(parts)?;
+        let Some(presented) = bearer(parts)? else {
+            return match parts.extensions.get::<SignedIn>().and_then(|s| s.0.clone()) {
+                Some(user) => Ok(Caller::User(user)),
+                None => Err(ApiError::unauthorized(
+                    "missing Authorization: Bearer <token> (or sign in)",
+                )),
+            };
+        };
         if let Some(admin) = &state.admin_token {
             if constant_time_eq(admin.as_bytes(), presented.as_bytes()) {
                 return Ok(Caller::Admin);
@@ -46,39 +81,48 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A request made with the admin token.
-pub struct Admin;
+/// Route guards: each holds the name the caller's changes are attributed to.
+macro_rules! guard {
+    ($($(#[$doc:meta])* $name:ident => $permission:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name(pub String);
 
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match Caller::from_request_parts(parts, state).await? {
-            Caller::Admin => Ok(Admin),
-            Caller::Service(_) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "this needs the admin token",
-            )),
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+                Caller::from_request_parts(parts, state)
+                    .await?
+                    .allow(Permission::$permission)
+                    .map($name)
+            }
         }
-    }
+    )*};
 }
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+guard! {
+    /// Anyone signed in, or the admin token.
+    Reader => Read;
+    /// Operators (queue, restores), admins, or the admin token.
+    Operator => Operate;
+    /// Architects (topology), admins, or the admin token.
+    Architect => Design;
+    /// Admins, or the admin token.
+    Admin => Administer;
+}
+
+/// The bearer token, if the request has an Authorization header; a
+/// malformed header is a 401, not a fallback to the session.
+fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     header
         .to_str()
         .ok()
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+        .map(Some)
         .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))
-}
-
-/// Compares without an early exit, so response time does not reveal how
-/// much of a guessed token was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

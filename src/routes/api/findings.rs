@@ -25,10 +25,12 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{auth::Admin, parse_id, ApiError};
+use super::{
+    auth::{Operator, Reader},
+    parse_id, ApiError,
+};
 
 /// Who the admin token acts as in the audit trail.
-const API_ACTOR: &str = "admin token";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -83,7 +85,7 @@ pub(crate) fn filter_and_page(query: &HashMap<String, String>) -> Result<(Filter
 }
 
 async fn list(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<FindingPage>, ApiError> {
@@ -92,7 +94,7 @@ async fn list(
 }
 
 async fn counts(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<CountRow>>, ApiError> {
@@ -101,7 +103,7 @@ async fn counts(
 }
 
 async fn export(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -125,7 +127,7 @@ pub(crate) fn csv_response(csv: String) -> Response {
 }
 
 async fn one(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<FindingDetail>, ApiError> {
@@ -144,7 +146,7 @@ fn action_input(body: &[u8]) -> Result<ActionInput, AppError> {
 }
 
 async fn act(
-    _: Admin,
+    Operator(actor): Operator,
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
@@ -158,7 +160,7 @@ async fn act(
     })?;
     let input = action_input(&body)?;
     Ok(Json(
-        db::act(&state.pool, id, action, &input, API_ACTOR).await?,
+        db::act(&state.pool, id, action, &input, &actor).await?,
     ))
 }
 
@@ -174,7 +176,7 @@ struct BulkRequest {
 
 /// `{"action", "ids"? | "filter"?, "note"?, "strategy"?}` → `{changed, skipped}`.
 async fn bulk(
-    _: Admin,
+    Operator(actor): Operator,
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<BulkOutcome>, ApiError> {
@@ -199,21 +201,19 @@ async fn bulk(
         strategy: request.strategy,
     };
     Ok(Json(
-        db::bulk(&state.pool, &selection, action, &input, API_ACTOR).await?,
+        db::bulk(&state.pool, &selection, action, &input, &actor).await?,
     ))
 }
 
 /// Claims the oldest open finding under the query's filter; 204 when none.
 async fn claim_next(
-    _: Admin,
+    Operator(actor): Operator,
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
-    Ok(
-        match db::claim_next(&state.pool, &filter, API_ACTOR).await? {
-            Some(detail) => Json(detail).into_response(),
-            None => StatusCode::NO_CONTENT.into_response(),
-        },
-    )
+    Ok(match db::claim_next(&state.pool, &filter, &actor).await? {
+        Some(detail) => Json(detail).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }

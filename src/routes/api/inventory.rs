@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    auth::{Admin, Caller},
+    auth::{Admin, Caller, Operator},
     utf8, ApiError,
 };
 
@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
 
 /// Runs the integrity scan now.
 async fn post_scan(
-    _: Admin,
+    _: Operator,
     State(state): State<AppState>,
 ) -> Result<Json<scan::ScanReport>, ApiError> {
     Ok(Json(scan::run(&state.pool).await?))
@@ -120,12 +120,13 @@ async fn post_backup(
 
 /// Mints a token for the service; it is shown only in this response.
 async fn post_token(
-    _: Admin,
+    Admin(actor): Admin,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let service = db::find_service(&state.pool, &name).await?;
     let token = tokens::mint(&state.pool, service.service_id).await?;
+    app::accounts::db::audit(&state.pool, &actor, "mint service token", &name, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"service": name, "token": token})),

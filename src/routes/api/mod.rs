@@ -1,13 +1,14 @@
 //! The `/api/v1` contract of SPEC.md §6: JSON (or YAML/NDJSON where the
 //! spec says so), bearer tokens, errors as `{"error", "details"}`.
 
-mod auth;
+pub mod auth;
 mod demo;
 mod error;
 mod findings;
 mod inventory;
 mod restores;
 mod topology;
+mod users;
 
 use app::state::AppState;
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(restores::router())
         .merge(findings::router())
         .merge(demo::router())
+        .merge(users::router())
 }
 
 /// A numeric id from the path; anything else is a 404 in the API's shape.

@@ -21,7 +21,10 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{auth::Admin, parse_id, ApiError};
+use super::{
+    auth::{Operator, Reader},
+    parse_id, ApiError,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,7 +53,7 @@ const RESTORE_SHAPE: &str =
 /// Records a restore (or computes a drill) and reports its amnesia interval
 /// and finding counts.
 async fn post_restore(
-    _: Admin,
+    Operator(actor): Operator,
     State(state): State<AppState>,
     Path(service): Path<String>,
     body: Bytes,
@@ -78,7 +81,7 @@ async fn post_restore(
             point,
             restored_at: input.restored_at,
             drill: input.drill,
-            actor: "admin token".into(),
+            actor,
         },
     )
     .await?;
@@ -88,7 +91,7 @@ async fn post_restore(
 /// Where the restore or drill of the service that this server is computing
 /// is (`POST …/restores` answers only when it is done); 404 when none runs.
 async fn restore_progress(
-    _: Admin,
+    _: Reader,
     Path(service): Path<String>,
 ) -> Result<Json<RestoreProgress>, ApiError> {
     progress::of(&service)
@@ -97,14 +100,14 @@ async fn restore_progress(
 }
 
 async fn list_restores(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<RestoreReport>>, ApiError> {
     Ok(Json(history::list(&state.pool, None).await?))
 }
 
 async fn get_restore(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<RestoreReport>, ApiError> {

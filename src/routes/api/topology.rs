@@ -1,6 +1,7 @@
 //! `PUT/GET /api/v1/topology` and `GET /api/v1/lockstep-groups`.
 
 use app::{
+    accounts::db as accounts,
     error::AppError,
     state::AppState,
     topology::{
@@ -17,9 +18,12 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::{auth::Admin, utf8, ApiError};
+use super::{
+    auth::{Architect, Reader},
+    utf8, ApiError,
+};
 
 /// A topology of 5,000 services and 50,000 relations is about 6 MiB of YAML.
 const TOPOLOGY_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -52,7 +56,7 @@ async fn runbook(state: &AppState, id: &str) -> Result<String, ApiError> {
 }
 
 async fn get_runbook(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -66,6 +70,7 @@ async fn get_runbook(
 
 /// The group card's "download runbook" link.
 async fn download_runbook(
+    _: Reader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -86,7 +91,7 @@ async fn download_runbook(
 
 /// The dashboard's "download topology.yaml" link (the browser has a
 /// session, not a bearer token).
-async fn download_yaml(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn download_yaml(_: Reader, State(state): State<AppState>) -> Result<Response, ApiError> {
     let topology = db::load(&state.pool).await?;
     Ok((
         [
@@ -110,7 +115,7 @@ struct Force {
 
 /// YAML when the client asks for it, JSON otherwise.
 async fn get_topology(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -135,7 +140,7 @@ async fn get_topology(
 /// and nothing changes. Dropping a service or relation that holds inventory
 /// is a 409 unless `?force=true`.
 async fn put_topology(
-    _: Admin,
+    Architect(actor): Architect,
     State(state): State<AppState>,
     Query(force): Query<Force>,
     body: axum::body::Bytes,
@@ -143,6 +148,15 @@ async fn put_topology(
     let text = utf8(&body)?;
     let topology = document::parse(text).map_err(AppError::Rejected)?;
     db::replace(&state.pool, &topology, force.force).await?;
+    let detail = json!({"services": topology.services.len(), "relations": topology.relations.len(), "force": force.force});
+    accounts::audit(
+        &state.pool,
+        &actor,
+        "upload topology",
+        "topology",
+        Some(detail),
+    )
+    .await?;
     Ok((
         StatusCode::OK,
         Json(document::to_json(&db::load(&state.pool).await?)),
@@ -152,16 +166,18 @@ async fn put_topology(
 /// Merges a multi-document Backstage catalog into the model; reports what
 /// was imported and what was skipped and why.
 async fn import_backstage(
-    _: Admin,
+    Architect(actor): Architect,
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
     let text = utf8(&body)?;
-    Ok(Json(api::apply_backstage_catalog(&state.pool, text).await?))
+    let report = api::apply_backstage_catalog(&state.pool, text).await?;
+    accounts::audit(&state.pool, &actor, "import backstage", "topology", None).await?;
+    Ok(Json(report))
 }
 
 async fn get_groups(
-    _: Admin,
+    _: Reader,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<LockstepGroup>>, ApiError> {
     let topology = db::load(&state.pool).await?;

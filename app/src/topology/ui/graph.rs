@@ -218,6 +218,7 @@ pub fn TopologyGraph(
                                 aria-label=relate_label
                                 data-testid="graph-relate"
                                 class="cursor-pointer"
+                                class:hidden=!crate::accounts::ui::may(crate::accounts::model::Permission::Design)
                                 on:pointerdown=|ev| ev.stop_propagation()
                                 on:click=move |_| on_relate.run(relate_from.clone())
                             >

@@ -5,6 +5,7 @@ use super::editors::{
 };
 use super::graph::TopologyGraph;
 use super::upload::{BackstageImport, TopologyUpload};
+use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::topology::api::{
     load_topology_view, DeleteRelation, DeleteService, ImportBackstage, SaveRelation, SaveService,
@@ -79,8 +80,10 @@ pub fn TopologyPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <TopologyUpload action=upload />
-        <BackstageImport action=import />
+        <div class:hidden=!may(Permission::Design)>
+            <TopologyUpload action=upload />
+            <BackstageImport action=import />
+        </div>
     }
 }
 
@@ -116,7 +119,7 @@ fn empty() -> impl IntoView {
 fn toolbar(actions: Actions, has_services: bool) -> impl IntoView {
     let open = move |editing: Editing| actions.editing.set(Some(editing));
     view! {
-        <div class="mb-4 flex flex-wrap gap-2">
+        <div class="mb-4 flex flex-wrap gap-2" class:hidden=!may(Permission::Design)>
             <button
                 type="button"
                 data-testid="add-service"
@@ -244,7 +247,7 @@ fn service_row(service: Service, group: String, actions: Actions) -> impl IntoVi
     let edit = ServiceForm::from_service(&service);
     let (delete_name, from_name) = (service.name.clone(), service.name.clone());
     let buttons = view! {
-        <div class="flex justify-end gap-1">
+        <div class="flex justify-end gap-1" class:hidden=!may(Permission::Design)>
             <button
                 type="button"
                 class=SMALL_BUTTON
@@ -368,6 +371,7 @@ fn relation_row(relation: Relation, actions: Actions) -> impl IntoView {
                     <button
                         type="button"
                         data-testid="flip-policy"
+                        class:hidden=!may(Permission::Design)
                         on:click=flip
                         disabled=move || set_policy.pending().get()
                         class=SMALL_BUTTON
@@ -377,7 +381,7 @@ fn relation_row(relation: Relation, actions: Actions) -> impl IntoView {
                 </div>
             </td>
             <td class=TD>
-                <div class="flex justify-end gap-1">
+                <div class="flex justify-end gap-1" class:hidden=!may(Permission::Design)>
                     <button
                         type="button"
                         class=SMALL_BUTTON
