@@ -18,7 +18,7 @@ pub const HEADER: &str = "x-csrf-token";
 /// The token from `document.cookie`, in the browser.
 #[cfg(feature = "hydrate")]
 pub fn token() -> Option<String> {
-    use wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::JsCast;
     let document = leptos::prelude::document()
         .dyn_into::<web_sys::HtmlDocument>()
         .ok()?;

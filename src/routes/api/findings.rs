@@ -30,8 +30,6 @@ use super::{
     parse_id, ApiError,
 };
 
-/// Who the admin token acts as in the audit trail.
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/findings", get(list))
