@@ -3,9 +3,11 @@
 
 mod accounts;
 mod generate;
+mod faults;
 mod health;
 mod helpers;
 mod inventory;
+mod outage;
 mod pages;
 mod restores;
 mod topology;

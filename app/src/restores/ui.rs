@@ -34,11 +34,11 @@ pub fn RestoresPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading services…"</p> }>
                 {move || Suspend::new(async move {
                     match choices.await {
-                        Ok(choices) if choices.is_empty() => view! {
-                            <p class="text-sm">"Model the services first (Topology); their backups appear here."</p>
-                        }.into_any(),
                         Ok(_) if !may(Permission::Operate) => view! {
                             <p class="text-sm" data-testid="restore-needs-operator">"Drills and restores need the operator role; the history below is open to everyone."</p>
+                        }.into_any(),
+                        Ok(choices) if choices.is_empty() => view! {
+                            <p class="text-sm">"Model the services first (Topology); their backups appear here."</p>
                         }.into_any(),
                         Ok(choices) => restore_form(choices, service, record).into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
