@@ -193,7 +193,8 @@ async fn main() {
         readers.push(tokio::spawn(async move {
             let mut i = 0u64;
             while Instant::now() < deadline {
-                let filter = ["", "&status=open", "&kind=broken_link", "&service=ref-1"][(r + i as usize) % 4];
+                let filter = ["", "&status=open", "&kind=broken_link", "&service=ref-1"]
+                    [(r + i as usize) % 4];
                 let result = client
                     .get(format!("{base}/api/v1/findings?limit=50{filter}"))
                     .bearer_auth(TOKEN)
@@ -302,6 +303,10 @@ async fn main() {
     );
     assert_eq!(versions as u64, sent, "events lost or applied twice");
     assert_eq!(seqs as u64, sent, "a batch half-applied");
-    assert_eq!(in_queue as usize, resolved.len(), "an acknowledged resolution is missing");
+    assert_eq!(
+        in_queue as usize,
+        resolved.len(),
+        "an acknowledged resolution is missing"
+    );
     println!("  complete: nothing acknowledged was lost, nothing applied twice");
 }

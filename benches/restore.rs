@@ -139,12 +139,12 @@ fn per_second(n: i64, t: Duration) -> f64 {
     n as f64 / t.as_secs_f64()
 }
 
-/// p50 and p95 of `CLIENTS` clients each fetching `REQUESTS_PER_CLIENT`
-/// paths chosen by `path(client, i)`.
+/// Every request's path and time, of `CLIENTS` clients each fetching
+/// `REQUESTS_PER_CLIENT` paths chosen by `path(client, i)`.
 async fn latencies(
     base: &str,
     path: impl Fn(usize, usize) -> String + Copy + Send + 'static,
-) -> (Duration, Duration) {
+) -> Vec<(String, Duration)> {
     let client = reqwest::Client::new();
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|c| {
@@ -153,16 +153,17 @@ async fn latencies(
             tokio::spawn(async move {
                 let mut times = Vec::with_capacity(REQUESTS_PER_CLIENT);
                 for i in 0..REQUESTS_PER_CLIENT {
+                    let path = path(c, i);
                     let start = Instant::now();
                     let response = client
-                        .get(format!("{base}{}", path(c, i)))
+                        .get(format!("{base}{path}"))
                         .bearer_auth("bench-token")
                         .send()
                         .await
                         .unwrap();
                     assert!(response.status().is_success(), "{}", response.status());
                     response.bytes().await.unwrap();
-                    times.push(start.elapsed());
+                    times.push((path, start.elapsed()));
                 }
                 times
             })
@@ -172,8 +173,14 @@ async fn latencies(
     for task in tasks {
         all.extend(task.await.unwrap());
     }
-    all.sort();
-    (all[all.len() / 2], all[all.len() * 95 / 100])
+    all
+}
+
+/// p50 and p95.
+fn percentiles(times: impl Iterator<Item = Duration>) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = times.collect();
+    times.sort();
+    (times[times.len() / 2], times[times.len() * 95 / 100])
 }
 
 #[tokio::main]
@@ -252,7 +259,12 @@ async fn main() {
     let base = support::serve(pool.clone(), Some("bench-token")).await;
 
     println!("2. queue pages over {total} findings, {CLIENTS} concurrent clients × {REQUESTS_PER_CLIENT} requests");
-    let (p50, p95) = latencies(&base, |_, _| "/healthz".to_string()).await;
+    let (p50, p95) = percentiles(
+        latencies(&base, |_, _| "/healthz".to_string())
+            .await
+            .into_iter()
+            .map(|(_, t)| t),
+    );
     println!("  baseline  GET /healthz                    p50 {p50:6.2?}  p95 {p95:6.2?}");
     let filters = [
         "",
@@ -262,7 +274,7 @@ async fn main() {
         "&service=ref-07",
         "&status=open&order=desc",
     ];
-    let (p50, p95) = latencies(&base, move |c, i| {
+    let samples = latencies(&base, move |c, i| {
         let filter = filters[(c + i) % filters.len()];
         let after = if i % 2 == 0 {
             String::new()
@@ -272,5 +284,22 @@ async fn main() {
         format!("/api/v1/findings?limit=50{filter}{after}")
     })
     .await;
+    let (p50, p95) = percentiles(samples.iter().map(|(_, t)| *t));
     println!("  queue     GET /api/v1/findings?limit=50&… p50 {p50:6.2?}  p95 {p95:6.2?}");
+    for filter in filters {
+        for deep in [false, true] {
+            let (p50, p95) = percentiles(
+                samples
+                    .iter()
+                    .filter(|(path, _)| {
+                        let rest = path.split_once("limit=50").map_or("", |(_, rest)| rest);
+                        rest.split("&after=").next() == Some(filter)
+                            && path.contains("&after=") == deep
+                    })
+                    .map(|(_, t)| *t),
+            );
+            let page = if deep { "deep page " } else { "first page" };
+            println!("    {filter:<38} {page} p50 {p50:6.2?}  p95 {p95:6.2?}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Faults: the database going away in the middle of an ingest leaves none
 //! of it behind, the API answers 503 with a clear message while it is away,
-//! and the server recovers by itself once it is back.
+//! and the server recovers by itself once it is back; SIGTERM lets the
+//! request in flight finish.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -28,7 +29,10 @@ async fn an_ingest_cut_off_by_the_database_leaves_nothing_and_is_retried_whole(
     let outage = Outage::start(target).await;
     let app = Arc::new(spawn_app(outage.pool(options)).await);
     let model = "services:\n  - {name: orders}\nrelations: []\n";
-    assert_eq!(app.put_topology("application/yaml", model).await.status(), 200);
+    assert_eq!(
+        app.put_topology("application/yaml", model).await.status(),
+        200
+    );
 
     let events: Vec<Value> = (0..ENTITIES)
         .map(|i| json!({"type": "entity", "key": format!("O/{i}"), "at": "2026-11-01T08:00:00Z", "seq": i}))
@@ -102,4 +106,105 @@ async fn an_ingest_cut_off_by_the_database_leaves_nothing_and_is_retried_whole(
     let retried = post_events(&app, "orders", None, &body).await;
     assert_eq!(retried.status(), 200, "{}", retried.text().await.unwrap());
     assert_eq!(counts().await, (ENTITIES as i64, ENTITIES as i64));
+}
+
+/// The real binary, stopped with SIGTERM while a large ingest is in
+/// flight: it finishes the request (graceful shutdown) or, had it been cut,
+/// would leave nothing — never part of it — and exits cleanly.
+#[sqlx::test]
+async fn sigterm_during_an_ingest_finishes_it_whole_or_leaves_nothing(
+    _: PgPoolOptions,
+    options: PgConnectOptions,
+) {
+    let direct = PgPoolOptions::new()
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().expect("a test database")
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .env("DATABASE_URL", url)
+        .env("LOCKSTEP_ADDR", format!("127.0.0.1:{port}"))
+        .env("LOCKSTEP_ADMIN_TOKEN", crate::helpers::ADMIN_TOKEN)
+        .env("LOCKSTEP_SCAN_INTERVAL", "0")
+        .env("LEPTOS_OUTPUT_NAME", "lockstep")
+        .env_remove("LOCKSTEP_DEMO")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the lockstep binary");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let up = async {
+        while !client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), up)
+        .await
+        .expect("the server never came up");
+    let model = client
+        .put(format!("{base}/api/v1/topology"))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .header("content-type", "application/yaml")
+        .body("services:\n  - {name: orders}\nrelations: []\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(model.status(), 200);
+
+    const MANY: usize = 20_000;
+    let events: Vec<Value> = (0..MANY)
+        .map(|i| json!({"type": "entity", "key": format!("O/{i}"), "at": "2026-11-01T08:00:00Z"}))
+        .collect();
+    let ingest = {
+        let (client, base, body) = (client.clone(), base.clone(), ndjson(&events));
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/services/orders/events"))
+                .bearer_auth(crate::helpers::ADMIN_TOKEN)
+                .header("content-type", "application/x-ndjson")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+    };
+    // Stop it once the ingest is being worked on.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let answer = ingest.await.unwrap();
+    let exit = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "the server did not stop cleanly: {exit:?}");
+
+    let stored: i64 = sqlx::query_scalar("select count(*) from entity_version")
+        .fetch_one(&direct)
+        .await
+        .unwrap();
+    match answer {
+        Ok(status) if status.is_success() => assert_eq!(stored, MANY as i64),
+        other => assert_eq!(stored, 0, "half an ingest after {other:?}"),
+    }
 }

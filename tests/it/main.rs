@@ -2,8 +2,8 @@
 //! in its own database (`#[sqlx::test]` creates and migrates it).
 
 mod accounts;
-mod generate;
 mod faults;
+mod generate;
 mod health;
 mod helpers;
 mod inventory;

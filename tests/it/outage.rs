@@ -73,4 +73,3 @@ impl Outage {
             .connect_lazy_with(options.host("127.0.0.1").port(self.addr.port()))
     }
 }
-

@@ -125,19 +125,12 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter, with_status:
 pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPage, AppError> {
     validate(filter)?;
     let limit = page.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    // The page's ids come first, from a query that selects nothing else, so
-    // PostgreSQL answers it from the index matching the filter (kind and
-    // status, status, or a service's side) alone. Asked for every column at
-    // once it preferred walking the primary key and filtering rows, blind
-    // to a queue's clustering (a new restore's findings are all open,
-    // claimed ones sit far in): 60 ms for a first page instead of 0.5 ms.
-    //
-    // A service filter is either side's service: one keyset range per side,
-    // each walking its own (service, finding_id) index for one page at
-    // most, merged. The id is looked up first so the planner sees the
-    // value, not a parameter of unknown selectivity (which sent it down the
-    // primary key, filtering half a million rows for a rare service).
-    let sides = match &filter.service {
+    // A service filter is either side's service: one range per side, each
+    // on its own (service, finding_id) index, a page at most each, merged.
+    // The id is looked up first so the planner sees the value, not a
+    // parameter of unknown selectivity (which sent it down the primary
+    // key, filtering half a million rows for a rare service).
+    let sides: Vec<Option<(&str, i64)>> = match &filter.service {
         Some(service) => {
             let id: Option<i64> =
                 sqlx::query_scalar("select service_id from service where name = $1")
@@ -150,28 +143,32 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
                     next: None,
                 });
             };
-            // Literals: the planner needs the value to pick the index.
             vec![
-                format!("f.source_service_id = {id}"),
-                format!("f.target_service_id = {id}"),
+                Some(("f.source_service_id", id)),
+                Some(("f.target_service_id", id)),
             ]
         }
-        None => vec!["true".to_string()],
+        None => vec![None],
     };
     let rest = Filter {
         service: None,
         ..filter.clone()
     };
+    // The page's ids come first, each part read straight from the index
+    // that serves it (see `push_range`); then their columns.
     let mut q = QueryBuilder::new(format!(
         "select {COLUMNS} from finding f {JOINS} where f.finding_id in ("
     ));
-    for (i, side) in sides.iter().enumerate() {
+    for (i, side) in sides.into_iter().enumerate() {
         if i > 0 {
             q.push(" union all ");
         }
-        q.push(format!("(select f.finding_id from finding f where {side}"));
+        q.push("(select f.finding_id from finding f where true");
+        if let Some((column, id)) = side {
+            q.push(format!(" and {column} = ")).push_bind(id);
+        }
         push_filter(&mut q, &rest, true);
-        push_keyset(&mut q, page, limit);
+        push_range(&mut q, &leading(&rest, side), page, limit);
         q.push(")");
     }
     q.push(")");
@@ -191,6 +188,69 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
         items: rows.into_iter().map(Finding::from).collect(),
         next,
     })
+}
+
+/// A value of an index column before `finding_id`.
+enum Lead {
+    Text(String),
+    Id(i64),
+}
+
+/// The columns, with the filter's values, that lead the index serving a
+/// page (before `finding_id`): a service's side, else the restore, else
+/// kind and status, else status; none for the primary key.
+fn leading(filter: &Filter, side: Option<(&'static str, i64)>) -> Vec<(&'static str, Lead)> {
+    if let Some((column, id)) = side {
+        return vec![(column, Lead::Id(id))];
+    }
+    if let Some(restore) = filter.restore {
+        return vec![("f.restore_id", Lead::Id(restore))];
+    }
+    match (&filter.kind, &filter.status) {
+        (Some(kind), Some(status)) => vec![
+            ("f.kind", Lead::Text(kind.clone())),
+            ("f.status", Lead::Text(status.clone())),
+        ],
+        (None, Some(status)) => vec![("f.status", Lead::Text(status.clone()))],
+        _ => Vec::new(),
+    }
+}
+
+/// The keyset range as one row comparison over the serving index's
+/// columns, `(kind, status, finding_id) > ($kind, $status, $after)`, in that
+/// index's order. With only `finding_id` to order by, PostgreSQL preferred
+/// walking the primary key and filtering, blind to a queue's clustering (a
+/// new restore's findings are all open, the claimed ones far in): a first
+/// page of claimed stale references read 100,000 rows and took 50 ms
+/// instead of 0.2 ms.
+fn push_range(
+    q: &mut QueryBuilder<'_, Postgres>,
+    lead: &[(&'static str, Lead)],
+    page: Page,
+    limit: i64,
+) {
+    let (cmp, order, from) = if page.newest_first {
+        ("<", "desc", i64::MAX)
+    } else {
+        (">", "asc", 0)
+    };
+    let columns: Vec<&str> = lead
+        .iter()
+        .map(|(column, _)| *column)
+        .chain(["f.finding_id"])
+        .collect();
+    q.push(format!(" and ({}) {cmp} (", columns.join(", ")));
+    for (_, value) in lead {
+        match value {
+            Lead::Text(text) => q.push_bind(text.clone()),
+            Lead::Id(id) => q.push_bind(*id),
+        };
+        q.push(", ");
+    }
+    q.push_bind(page.after.unwrap_or(from)).push(")");
+    let ordering: Vec<String> = columns.iter().map(|c| format!("{c} {order}")).collect();
+    q.push(format!(" order by {} limit ", ordering.join(", ")))
+        .push_bind(limit + 1);
 }
 
 /// ` and f.finding_id > after order by f.finding_id limit n+1` (or the
