@@ -293,6 +293,9 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             .await?;
     }
     tx.commit().await?;
+    if !request.drill {
+        refresh_visibility(db.clone());
+    }
 
     Ok(RestoreReport {
         id: restore_id,
@@ -312,6 +315,19 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         created_at,
         steps: tracker.finish(),
     })
+}
+
+/// Vacuums the queue in the background once a restore has added to it.
+/// Until then PostgreSQL cannot tell the new rows visible from the index
+/// alone, prices the queue's index-only page reads as heap reads, and walks
+/// the primary key instead (30 ms rather than 0.2 ms per page at a million
+/// findings); autovacuum would wait for a fifth of the table to be new.
+fn refresh_visibility(db: PgPool) {
+    tokio::spawn(async move {
+        if let Err(error) = sqlx::query("vacuum (analyze) finding").execute(&db).await {
+            tracing::warn!(%error, "vacuuming the queue after a restore");
+        }
+    });
 }
 
 /// Brings B's inventory back to its state at `t_b`, as new versions at
