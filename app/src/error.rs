@@ -54,6 +54,16 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(%error, "database unavailable");
                 Self::Unavailable
             }
+            // The server ended the connection (a restart or shutdown: class
+            // 57P) or it broke (class 08): the request may be retried.
+            sqlx::Error::Database(ref db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                tracing::warn!(%error, "database unavailable");
+                Self::Unavailable
+            }
             other => {
                 tracing::error!(error = ?other, "database error");
                 Self::Internal
