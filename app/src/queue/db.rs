@@ -155,10 +155,12 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
         ..filter.clone()
     };
     // The page's ids come first, each part read straight from the index
-    // that serves it (see `push_range`); then their columns.
-    let mut q = QueryBuilder::new(format!(
-        "select {COLUMNS} from finding f {JOINS} where f.finding_id in ("
-    ));
+    // that serves it (see `push_range`), planned with its values
+    // (`persistent(false)`: a cached generic plan cannot know that one kind
+    // is rare and another common). Then the rows and their names, by id,
+    // with a cached plan: planning the two as one statement cost 3.5 ms of
+    // CPU per page, ten times running it.
+    let mut q = QueryBuilder::new("select f.finding_id from (");
     for (i, side) in sides.into_iter().enumerate() {
         if i > 0 {
             q.push(" union all ");
@@ -171,13 +173,20 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
         push_range(&mut q, &leading(&rest, side), page, limit);
         q.push(")");
     }
-    q.push(")");
+    q.push(") f where true");
     push_keyset(&mut q, page, limit);
-    // Not a prepared statement: a cached generic plan cannot know that one
-    // kind is rare and another common, and picked index walks of a
-    // hundred thousand rows for the rare ones; planning each page with its
-    // values costs well under a millisecond.
-    let mut rows: Vec<FindingRow> = q.build_query_as().persistent(false).fetch_all(db).await?;
+    let ids: Vec<i64> = q
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_all(db)
+        .await?;
+    let order = if page.newest_first { "desc" } else { "asc" };
+    let mut rows: Vec<FindingRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from finding f {JOINS} where f.finding_id = any($1) order by f.finding_id {order}"
+    ))
+    .bind(&ids)
+    .fetch_all(db)
+    .await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.finding_id)
