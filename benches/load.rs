@@ -20,7 +20,7 @@ use app::restores::engine::{self, RestorePoint, RestoreRequest};
 use app::topology::{db as topology, model::*};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use support::bare_service;
+use support::{bare_service, reference};
 
 mod support;
 
@@ -58,16 +58,7 @@ fn model() -> Topology {
     for k in 0..4 {
         let name = format!("ref-{k}");
         services.push(bare_service(&name));
-        relations.push(Relation {
-            name: format!("{name}.hub"),
-            from: name,
-            to: "hub".into(),
-            kind: RelationKind::Reference,
-            required: true,
-            cached: k % 2 == 0,
-            policy: None,
-            on_broken: None,
-        });
+        relations.push(reference(&name, "hub", k % 2 == 0));
     }
     for k in 0..INGESTERS {
         services.push(bare_service(&format!("ingest-{k}")));

@@ -20,7 +20,7 @@ use app::restores::engine::{self, RestorePoint, RestoreRequest};
 use app::topology::{db as topology, model::*};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use support::bare_service;
+use support::{bare_service, reference};
 
 mod support;
 
@@ -36,16 +36,7 @@ fn model() -> Topology {
     for k in 0..REFERRERS {
         let name = format!("ref-{k:02}");
         services.push(bare_service(&name));
-        relations.push(Relation {
-            name: format!("{name}.hub"),
-            from: name,
-            to: "hub".into(),
-            kind: RelationKind::Reference,
-            required: true,
-            cached: k % 4 == 0,
-            policy: None,
-            on_broken: None,
-        });
+        relations.push(reference(&name, "hub", k % 4 == 0));
     }
     Topology {
         services,

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each benchmark uses part of it
 
-use app::topology::model::{Backup, Service};
+use app::topology::model::{Backup, Relation, RelationKind, Service};
 use sqlx::PgPool;
 
 /// A service with nothing but a name.
@@ -15,6 +15,20 @@ pub fn bare_service(name: &str) -> Service {
         pattern: None,
         backup: Backup::default(),
         prefers: None,
+    }
+}
+
+/// A required reference from `from` to `to`, named `from.to`.
+pub fn reference(from: &str, to: &str, cached: bool) -> Relation {
+    Relation {
+        name: format!("{from}.{to}"),
+        from: from.into(),
+        to: to.into(),
+        kind: RelationKind::Reference,
+        required: true,
+        cached,
+        policy: None,
+        on_broken: None,
     }
 }
 

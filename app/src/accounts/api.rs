@@ -3,14 +3,8 @@
 use leptos::prelude::*;
 
 use super::csrf::CsrfClient;
-use super::model::{AccountRow, AuditRow, CurrentUser, Role};
+use super::model::{AccountRow, AuditRow, Role};
 use crate::error::AppError;
-
-/// Who is signed in, if anyone.
-#[server(prefix = "/api/fn", endpoint = "me", client = CsrfClient)]
-pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    Ok(super::session::signed_in().await)
-}
 
 /// Where a successful login may send the browser: a path of this site.
 pub fn safe_next(next: Option<&str>) -> String {

@@ -132,15 +132,7 @@ pub async fn update(
     }
     let hash = password.map(password::hash).transpose()?;
     let mut tx = db.begin().await?;
-    let current: Option<String> =
-        sqlx::query_scalar("select role from account where name = $1 for update")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(current) = current else {
-        return Err(AppError::NotFound(format!("account {name:?}")));
-    };
-    if current == "admin" && role != Role::Admin {
+    if locked_role(&mut tx, name).await? == Role::Admin && role != Role::Admin {
         last_admin_guard(&mut tx, name).await?;
     }
     sqlx::query(
@@ -157,15 +149,8 @@ pub async fn update(
 
 pub async fn delete(db: &PgPool, name: &str) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
-    let role: Option<String> =
-        sqlx::query_scalar("select role from account where name = $1 for update")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match role.as_deref() {
-        None => return Err(AppError::NotFound(format!("account {name:?}"))),
-        Some("admin") => last_admin_guard(&mut tx, name).await?,
-        Some(_) => {}
+    if locked_role(&mut tx, name).await? == Role::Admin {
+        last_admin_guard(&mut tx, name).await?;
     }
     sqlx::query("delete from account where name = $1")
         .bind(name)
@@ -173,6 +158,18 @@ pub async fn delete(db: &PgPool, name: &str) -> Result<(), AppError> {
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The account's role, its row locked until the transaction ends; 404
+/// when there is no such account.
+async fn locked_role(conn: &mut sqlx::PgConnection, name: &str) -> Result<Role, AppError> {
+    let role: Option<String> =
+        sqlx::query_scalar("select role from account where name = $1 for update")
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
+    role.map(|r| role_of(&r))
+        .ok_or_else(|| AppError::NotFound(format!("account {name:?}")))
 }
 
 /// 409 unless another admin remains besides `name`. The other admins'
