@@ -7,6 +7,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod generate;
+pub mod observe;
 pub mod routes;
 pub mod security;
 pub mod startup;

@@ -51,7 +51,7 @@ pub fn spawn_session_cleanup(pool: sqlx::PgPool) {
 /// to sign in) or an API that answers 401 itself.
 fn is_public(path: &str) -> bool {
     path == "/login"
-        || path == "/healthz"
+        || is_machine_endpoint(path)
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path
@@ -72,7 +72,7 @@ pub async fn signed_in(
     // The bundle and health checks need no user: no session lookup for the
     // half-dozen asset requests of every page load.
     let path = request.uri().path();
-    if path.starts_with("/pkg/") || path == "/healthz" {
+    if path.starts_with("/pkg/") || is_machine_endpoint(path) {
         return next.run(request).await;
     }
     let user = match session::user_of(&state.pool, &session).await {
@@ -88,8 +88,17 @@ pub async fn signed_in(
             .unwrap_or("/");
         return Redirect::to(&format!("/login?next={}", encode(target))).into_response();
     }
+    if let Some(user) = &user {
+        crate::observe::attribute(request.extensions(), &user.name);
+    }
     request.extensions_mut().insert(SignedIn(user));
     next.run(request).await
+}
+
+/// Health, metrics and the API document: read by machines (probes,
+/// scrapers, API clients), open to all, and never tied to a session.
+fn is_machine_endpoint(path: &str) -> bool {
+    matches!(path, "/healthz" | "/metrics" | "/api/v1/openapi.json")
 }
 
 /// Percent-encodes a path for a query value.

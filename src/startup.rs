@@ -13,17 +13,20 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
-    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
-use tracing::Level;
 
-use crate::{accounts, cli::Cli, db, demo, routes, security};
+use crate::{accounts, cli::Cli, db, demo, observe, routes, security};
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application as one router, so integration tests serve exactly
 /// what production serves.
 pub fn build_router(state: AppState) -> Router {
+    let (api, document) = routes::api::router();
+    let document = document
+        .to_json()
+        .expect("the OpenAPI document serialises to JSON");
+    let state = state.with_api_document(document);
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let live = routes::live::Live::start(state.pool.clone());
@@ -33,7 +36,8 @@ pub fn build_router(state: AppState) -> Router {
     let [csp, nosniff, frames, referrer] = headers;
     Router::new()
         .route("/healthz", get(routes::health::healthz))
-        .merge(routes::api::router())
+        .route("/metrics", get(routes::metrics::metrics))
+        .merge(api.layer(axum::middleware::from_fn(routes::api::json_errors)))
         .merge(routes::live::router())
         .merge(routes::export::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
@@ -45,11 +49,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security::csrf_check))
         .with_state(state)
         .layer(axum::Extension(live))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
+        .layer(axum::middleware::from_fn(observe::requests))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),

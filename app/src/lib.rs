@@ -10,6 +10,8 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod inventory;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod overview;
 pub mod problem;
 pub mod queue;

@@ -17,6 +17,9 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// Cookies marked `Secure` (served over TLS, e.g. behind a proxy).
     pub secure_cookies: bool,
+    /// The API's OpenAPI document as JSON, generated from the routes when
+    /// the router is built (the API page shows it).
+    pub api_document: Arc<str>,
 }
 
 impl AppState {
@@ -26,7 +29,13 @@ impl AppState {
             pool,
             admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
             secure_cookies: false,
+            api_document: Arc::from("{}"),
         }
+    }
+
+    pub fn with_api_document(mut self, document: String) -> Self {
+        self.api_document = Arc::from(document);
+        self
     }
 
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {

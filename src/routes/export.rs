@@ -2,8 +2,6 @@
 //! download. (The API's `/api/v1/findings/export.csv` is the same export for
 //! token holders.)
 
-use std::collections::HashMap;
-
 use app::{queue::db, state::AppState};
 use axum::{
     extract::{Query, State},
@@ -12,7 +10,7 @@ use axum::{
     Router,
 };
 
-use super::api::{auth::Reader, csv_response, filter_and_page, ApiError};
+use super::api::{auth::Reader, csv_response, filter_and_page, ApiError, FindingQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/queue/export.csv", get(export))
@@ -21,7 +19,7 @@ pub fn router() -> Router<AppState> {
 async fn export(
     _: Reader,
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<FindingQuery>,
 ) -> Result<Response, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
     Ok(csv_response(db::export_csv(&state.pool, &filter).await?))

@@ -1,7 +1,8 @@
-//! Plain axum routes beside the Leptos pages: health, the HTTP API, and
+//! Plain axum routes beside the Leptos pages: health, metrics, the HTTP API, and
 //! what the dashboard needs besides server functions (live updates, CSV).
 
 pub mod api;
 pub mod export;
 pub mod health;
 pub mod live;
+pub mod metrics;

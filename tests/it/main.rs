@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod inventory;
 mod outage;
+mod operability;
 mod pages;
 mod restores;
 mod topology;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// admin may do everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     Viewer,
     Operator,
@@ -81,6 +82,7 @@ impl CurrentUser {
 
 /// An account as the users page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountRow {
     pub name: String,
     pub role: Role,

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ScanCounts {
     /// New dangling-delete findings.
     pub dangling_delete: i64,
@@ -16,6 +17,7 @@ pub struct ScanCounts {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ScanReport {
     pub id: i64,
     pub counts: ScanCounts,

@@ -30,12 +30,13 @@ pub async fn mint(db: &PgPool, service_id: i64) -> Result<String, AppError> {
     Ok(token)
 }
 
-/// The service a token was minted for, if it is one of ours.
-pub async fn service_of(db: &PgPool, token: &str) -> Result<Option<i64>, AppError> {
-    Ok(
-        sqlx::query_scalar("select service_id from service_token where token_sha256 = $1")
-            .bind(hash(token))
-            .fetch_optional(db)
-            .await?,
+/// The service a token was minted for (id and name), if it is one of ours.
+pub async fn service_of(db: &PgPool, token: &str) -> Result<Option<(i64, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "select service_id, s.name from service_token t join service s using (service_id)
+         where t.token_sha256 = $1",
     )
+    .bind(hash(token))
+    .fetch_optional(db)
+    .await?)
 }

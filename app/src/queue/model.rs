@@ -9,12 +9,14 @@ use crate::restores::model::Amnesia;
 
 /// One side of a finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Side {
     pub service: String,
     pub key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub id: i64,
     pub restore_id: Option<i64>,
@@ -38,6 +40,7 @@ pub struct Finding {
 /// One entry of a finding's audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub actor: String,
     pub action: String,
@@ -49,6 +52,7 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FindingDetail {
     /// Flattened: the API's finding shape, plus its audit trail.
     #[serde(flatten)]
@@ -65,6 +69,7 @@ pub const STRATEGIES: [&str; 5] = ["reconstruct", "ignore", "cache", "replay", "
 /// Which findings a page, a count, a bulk action or an export covers. Every
 /// field is optional; an empty filter covers the whole queue.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Filter {
     pub restore: Option<i64>,
     pub kind: Option<String>,
@@ -84,6 +89,7 @@ pub struct Page {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FindingPage {
     pub items: Vec<Finding>,
     /// The `after` of the next page; null on the last one.
@@ -149,6 +155,7 @@ impl Action {
 
 /// The optional body of an action (`{"note"?, "strategy"?}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionInput {
     pub note: Option<String>,
     pub strategy: Option<String>,
@@ -158,6 +165,7 @@ pub struct ActionInput {
 /// so the counts show what each status would give).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CountRow {
     pub kind: String,
     pub status: String,
@@ -173,6 +181,7 @@ pub enum Selection {
 
 /// The result of a bulk action.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BulkOutcome {
     pub changed: i64,
     /// Findings left alone: another operator holds them, or the action does

@@ -129,6 +129,7 @@ fn count_query(with: &str, from: &str) -> String {
 
 /// Records a restore or a drill in one transaction and reports it.
 pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
+    let started = std::time::Instant::now();
     let mut tx = db.begin().await?;
     // One restore of a service at a time, and no ingest in between.
     let (service_id, epoch, event_sourced): (i64, i32, bool) = sqlx::query_as(
@@ -293,6 +294,7 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             .await?;
     }
     tx.commit().await?;
+    crate::metrics::METRICS.computed(request.drill, started.elapsed(), &counts);
     if !request.drill {
         refresh_visibility(db.clone());
     }

@@ -29,6 +29,7 @@ pub fn kind_label(kind: &str) -> &'static str {
 /// From the time the restored state was last known (the backup) to the first
 /// write after recovery; open (`to` null) until that write arrives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Amnesia {
     pub from: DateTime<Utc>,
     pub to: Option<DateTime<Utc>>,
@@ -36,6 +37,7 @@ pub struct Amnesia {
 
 /// Findings of one kind raised against one referring service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceCount {
     pub service: String,
     pub kind: String,
@@ -45,6 +47,7 @@ pub struct ServiceCount {
 /// A recorded restore or drill: the response of `POST …/restores` and a row
 /// of the restore history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     pub id: i64,
     pub service: String,
@@ -67,6 +70,7 @@ pub struct RestoreReport {
 
 /// One step of a restore's or drill's computation and its duration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StepTime {
     pub label: String,
     pub ms: f64,
@@ -74,6 +78,7 @@ pub struct StepTime {
 
 /// Where a running restore or drill is: step `step` of `steps`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestoreProgress {
     pub drill: bool,
     pub step: u32,

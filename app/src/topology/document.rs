@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use saphyr::{Mapping, Scalar, Yaml, YamlEmitter};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::model::*;
 use crate::problem::Problem;
@@ -290,71 +290,114 @@ fn read_relation(
     })
 }
 
-/// The document shape of `GET /api/v1/topology`: what `parse` reads back
-/// into the same model. Optional fields that are unset are left out.
-pub fn to_json(topology: &Topology) -> Value {
-    let services: Vec<Value> = topology
+/// The topology as `GET /api/v1/topology` and the YAML download spell it
+/// (spec §6): absent attributes are left out, durations are "6h"-style.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TopologyDocument {
+    pub services: Vec<ServiceDocument>,
+    pub relations: Vec<RelationDocument>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceDocument {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    team: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    datastore: Option<Datastore>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pattern: Option<StoragePattern>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    backup: Option<BackupDocument>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    prefers: Option<Preference>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BackupDocument {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    method: Option<BackupMethod>,
+    /// How often, as "30m", "6h", "1d".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, example = "6h")]
+    interval: Option<String>,
+    /// How long one backup takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, example = "20m")]
+    duration: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RelationDocument {
+    name: String,
+    from: String,
+    to: String,
+    kind: RelationKind,
+    required: bool,
+    cached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    policy: Option<Policy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    on_broken: Option<OnBroken>,
+}
+
+pub fn to_json(topology: &Topology) -> TopologyDocument {
+    let services = topology
         .services
         .iter()
         .map(|s| {
-            let mut service = Map::new();
-            service.insert("name".into(), json!(s.name));
-            put(&mut service, "team", s.team.as_deref().map(Value::from));
-            put(
-                &mut service,
-                "description",
-                s.description.as_deref().map(Value::from),
-            );
-            put(&mut service, "datastore", s.datastore.map(|v| json!(v)));
-            put(&mut service, "pattern", s.pattern.map(|v| json!(v)));
-            let mut backup = Map::new();
-            put(&mut backup, "method", s.backup.method.map(|v| json!(v)));
-            put(
-                &mut backup,
-                "interval",
-                s.backup.interval_s.map(|v| json!(format_duration(v))),
-            );
-            put(
-                &mut backup,
-                "duration",
-                s.backup.duration_s.map(|v| json!(format_duration(v))),
-            );
-            if !backup.is_empty() {
-                service.insert("backup".into(), Value::Object(backup));
+            let backup = BackupDocument {
+                method: s.backup.method,
+                interval: s.backup.interval_s.map(format_duration),
+                duration: s.backup.duration_s.map(format_duration),
+            };
+            let empty = backup.method.is_none() && backup.interval.is_none() && backup.duration.is_none();
+            ServiceDocument {
+                name: s.name.clone(),
+                team: s.team.clone(),
+                description: s.description.clone(),
+                datastore: s.datastore,
+                pattern: s.pattern,
+                backup: (!empty).then_some(backup),
+                prefers: s.prefers,
             }
-            put(&mut service, "prefers", s.prefers.map(|v| json!(v)));
-            Value::Object(service)
         })
         .collect();
-    let relations: Vec<Value> = topology
+    let relations = topology
         .relations
         .iter()
-        .map(|r| {
-            let mut relation = Map::new();
-            relation.insert("name".into(), json!(r.name));
-            relation.insert("from".into(), json!(r.from));
-            relation.insert("to".into(), json!(r.to));
-            relation.insert("kind".into(), json!(r.kind));
-            relation.insert("required".into(), json!(r.required));
-            relation.insert("cached".into(), json!(r.cached));
-            put(&mut relation, "policy", r.policy.map(|v| json!(v)));
-            put(&mut relation, "on_broken", r.on_broken.map(|v| json!(v)));
-            Value::Object(relation)
+        .map(|r| RelationDocument {
+            name: r.name.clone(),
+            from: r.from.clone(),
+            to: r.to.clone(),
+            kind: r.kind,
+            required: r.required,
+            cached: r.cached,
+            policy: r.policy,
+            on_broken: r.on_broken,
         })
         .collect();
-    json!({ "services": services, "relations": relations })
-}
-
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(value) = value {
-        map.insert(key.into(), value);
+    TopologyDocument {
+        services,
+        relations,
     }
 }
 
 /// The same document as YAML, for download and `Accept: application/yaml`.
 pub fn to_yaml(topology: &Topology) -> String {
     let mut out = String::new();
-    let document = json_to_yaml(&to_json(topology));
+    let document = json_to_yaml(&json!(to_json(topology)));
     YamlEmitter::new(&mut out)
         .dump(&document)
         .expect("writing YAML into a String cannot fail");
@@ -414,7 +457,7 @@ relations:
         assert_eq!(topology.relations[0].kind, RelationKind::Reference);
         assert!(topology.relations[0].required);
         assert_eq!(parse(&to_yaml(&topology)), Ok(topology.clone()));
-        assert_eq!(parse(&to_json(&topology).to_string()), Ok(topology));
+        assert_eq!(parse(&json!(to_json(&topology)).to_string()), Ok(topology));
     }
 
     #[test]

@@ -10,6 +10,7 @@ macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -145,6 +146,7 @@ pub struct Topology {
 
 /// Services that must be backed up together, with what that costs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LockstepGroup {
     /// Stable as long as the membership is: the first member's name.
     pub id: String,
@@ -163,6 +165,7 @@ pub struct LockstepGroup {
 /// How a group achieves a consistent backup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SharedBackup {
     /// A single service: its own backup is consistent by itself.
     Independent,
@@ -185,6 +188,7 @@ impl SharedBackup {
 /// What a Backstage catalog import did: which services and relations it
 /// added or updated, and every entity it left out with the reason.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub services: Vec<String>,
     pub relations: Vec<String>,
@@ -192,6 +196,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Skipped {
     pub kind: String,
     pub name: String,

@@ -16,7 +16,7 @@ use app::{
 use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
 
 use super::ApiError;
-use crate::security::constant_time_eq;
+use crate::{observe::attribute, security::constant_time_eq};
 
 /// Who is calling.
 pub enum Caller {
@@ -62,6 +62,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(presented) = bearer(parts)? else {
+            // The session middleware has named the account for the log.
             return match parts.extensions.get::<SignedIn>().and_then(|s| s.0.clone()) {
                 Some(user) => Ok(Caller::User(user)),
                 None => Err(ApiError::unauthorized(
@@ -71,11 +72,15 @@ impl FromRequestParts<AppState> for Caller {
         };
         if let Some(admin) = &state.admin_token {
             if constant_time_eq(admin.as_bytes(), presented.as_bytes()) {
+                attribute(&parts.extensions, "admin token");
                 return Ok(Caller::Admin);
             }
         }
         match tokens::service_of(&state.pool, presented).await? {
-            Some(service_id) => Ok(Caller::Service(service_id)),
+            Some((service_id, service)) => {
+                attribute(&parts.extensions, format!("token of {service}"));
+                Ok(Caller::Service(service_id))
+            }
             None => Err(ApiError::unauthorized("invalid token")),
         }
     }

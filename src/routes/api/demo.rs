@@ -3,21 +3,36 @@
 //! database — a fresh start for a trial, and the end-to-end suite's fixture.
 
 use app::state::AppState;
-use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
-use serde_json::{json, Value};
+use axum::{extract::State, http::StatusCode, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{auth::Admin, ApiError};
+use super::{auth::Admin, error::ErrorBody, ApiError};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/demo", post(load))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(load))
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Loaded {
+    loaded: bool,
+}
+
+/// Loads the demo shop into an empty database.
+#[utoipa::path(
+    post,
+    path = "/api/v1/demo",
+    tag = "meta",
+    responses(
+        (status = 201, description = "The demo is loaded", body = Loaded),
+        (status = 409, description = "The database already holds a topology", body = ErrorBody)
+    )
+)]
 async fn load(
     _: Admin,
     State(state): State<AppState>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Loaded>), ApiError> {
     match crate::demo::load_if_empty(&state.pool).await {
-        Ok(true) => Ok((StatusCode::CREATED, Json(json!({"loaded": true})))),
+        Ok(true) => Ok((StatusCode::CREATED, Json(Loaded { loaded: true }))),
         Ok(false) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "the database already holds a topology; the demo loads only into an empty one",

@@ -9,6 +9,26 @@ use axum::{
 };
 use serde_json::{json, Value};
 
+/// The body of every API error.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    #[schema(example = "service \"nope\" not found")]
+    pub error: String,
+    /// Every problem found, when there are several (bad lines with their
+    /// numbers, fields with their messages); often empty.
+    pub details: Vec<Value>,
+}
+
+impl ErrorBody {
+    pub fn new(error: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            details: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -58,7 +78,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (
             self.status,
-            Json(json!({"error": self.error, "details": self.details})),
+            Json(ErrorBody {
+                error: self.error,
+                details: self.details,
+            }),
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {

@@ -2,8 +2,6 @@
 //! pages), one finding with its audit trail, the operators' actions, bulk
 //! actions, "claim the next one", counts and a CSV export.
 
-use std::collections::HashMap;
-
 use app::{
     error::AppError,
     queue::{
@@ -20,33 +18,60 @@ use axum::{
     extract::{Path, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::{Operator, Reader},
     parse_id, ApiError,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/findings", get(list))
-        .route("/api/v1/findings/counts", get(counts))
-        .route("/api/v1/findings/export.csv", get(export))
-        .route("/api/v1/findings/bulk", post(bulk))
-        .route("/api/v1/findings/claim-next", post(claim_next))
-        .route("/api/v1/findings/{id}", get(one))
-        .route("/api/v1/findings/{id}/{action}", post(act))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(counts))
+        .routes(routes!(export))
+        .routes(routes!(bulk))
+        .routes(routes!(claim_next))
+        .routes(routes!(one))
+        .routes(routes!(act))
+}
+
+/// The queue's filter and page in a query string. Values stay text until
+/// `filter_and_page` reads them, so a bad number is a 422 naming the
+/// parameter rather than a bare 400.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FindingQuery {
+    /// Only this restore's findings.
+    #[param(value_type = Option<i64>)]
+    restore: Option<String>,
+    /// broken_link, stale_reference, orphan_candidate, missing_state or dangling_delete.
+    kind: Option<String>,
+    /// open, claimed, resolved, accepted or dismissed.
+    status: Option<String>,
+    /// A service on either side.
+    service: Option<String>,
+    /// A relation's name.
+    relation: Option<String>,
+    /// The `next` of the previous page.
+    #[param(value_type = Option<i64>)]
+    after: Option<String>,
+    /// Items per page (default 50, at most 500).
+    #[param(value_type = Option<i64>)]
+    limit: Option<String>,
+    /// `asc` (oldest first, the default) or `desc`.
+    order: Option<String>,
 }
 
 /// The filter and page from the query string; a bad value is a 422 that
 /// names the parameter.
-pub(crate) fn filter_and_page(query: &HashMap<String, String>) -> Result<(Filter, Page), AppError> {
-    let number = |name: &str| -> Result<Option<i64>, AppError> {
-        query
-            .get(name)
+pub(crate) fn filter_and_page(query: &FindingQuery) -> Result<(Filter, Page), AppError> {
+    let number = |name: &str, value: &Option<String>| -> Result<Option<i64>, AppError> {
+        value
+            .as_ref()
             .filter(|v| !v.is_empty())
             .map(|v| {
                 v.parse().map_err(|_| AppError::Invalid {
@@ -56,8 +81,8 @@ pub(crate) fn filter_and_page(query: &HashMap<String, String>) -> Result<(Filter
             })
             .transpose()
     };
-    let text = |name: &str| query.get(name).filter(|v| !v.is_empty()).cloned();
-    let newest_first = match query.get("order").map(String::as_str) {
+    let text = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+    let newest_first = match query.order.as_deref() {
         None | Some("") | Some("asc") => false,
         Some("desc") => true,
         Some(other) => {
@@ -68,42 +93,67 @@ pub(crate) fn filter_and_page(query: &HashMap<String, String>) -> Result<(Filter
         }
     };
     let filter = Filter {
-        restore: number("restore")?,
-        kind: text("kind"),
-        status: text("status"),
-        service: text("service"),
-        relation: text("relation"),
+        restore: number("restore", &query.restore)?,
+        kind: text(&query.kind),
+        status: text(&query.status),
+        service: text(&query.service),
+        relation: text(&query.relation),
     };
     let page = Page {
-        after: number("after")?,
-        limit: number("limit")?,
+        after: number("after", &query.after)?,
+        limit: number("limit", &query.limit)?,
         newest_first,
     };
     Ok((filter, page))
 }
 
+/// A page of findings under the filter (keyset pagination: pass `next` as
+/// `after`; `next` is null on the last page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings",
+    tag = "findings",
+    params(FindingQuery),
+    responses((status = 200, description = "One page", body = FindingPage))
+)]
 async fn list(
     _: Reader,
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<FindingQuery>,
 ) -> Result<Json<FindingPage>, ApiError> {
     let (filter, page) = filter_and_page(&query)?;
     Ok(Json(db::list(&state.pool, &filter, page).await?))
 }
 
+/// Findings per kind and status under the filter.
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings/counts",
+    tag = "findings",
+    params(FindingQuery),
+    responses((status = 200, description = "Counts", body = Vec<CountRow>))
+)]
 async fn counts(
     _: Reader,
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<FindingQuery>,
 ) -> Result<Json<Vec<CountRow>>, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
     Ok(Json(db::counts(&state.pool, &filter).await?))
 }
 
+/// Every finding under the filter as CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings/export.csv",
+    tag = "findings",
+    params(FindingQuery),
+    responses((status = 200, description = "findings.csv", content_type = "text/csv", body = String))
+)]
 async fn export(
     _: Reader,
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<FindingQuery>,
 ) -> Result<Response, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
     Ok(csv_response(db::export_csv(&state.pool, &filter).await?))
@@ -124,6 +174,14 @@ pub(crate) fn csv_response(csv: String) -> Response {
         .into_response()
 }
 
+/// One finding with its audit trail.
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings/{id}",
+    tag = "findings",
+    params(("id" = i64, Path, description = "The finding's id")),
+    responses((status = 200, description = "The finding", body = FindingDetail))
+)]
 async fn one(
     _: Reader,
     State(state): State<AppState>,
@@ -143,6 +201,19 @@ fn action_input(body: &[u8]) -> Result<ActionInput, AppError> {
     })
 }
 
+/// Claims, resolves, accepts, dismisses or reopens one finding. A claim
+/// held by another operator is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/findings/{id}/{action}",
+    tag = "findings",
+    params(
+        ("id" = i64, Path, description = "The finding's id"),
+        ("action" = String, Path, description = "claim, resolve, accept, dismiss or reopen")
+    ),
+    request_body(content = Option<ActionInput>, description = "Optional: a note and the strategy used"),
+    responses((status = 200, description = "The finding after the action", body = FindingDetail))
+)]
 async fn act(
     Operator(actor): Operator,
     State(state): State<AppState>,
@@ -162,9 +233,11 @@ async fn act(
     ))
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `ids` and `filter`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BulkRequest {
+    /// claim, resolve, accept, dismiss or reopen.
     action: String,
     ids: Option<Vec<i64>>,
     filter: Option<Filter>,
@@ -172,7 +245,15 @@ struct BulkRequest {
     strategy: Option<String>,
 }
 
-/// `{"action", "ids"? | "filter"?, "note"?, "strategy"?}` → `{changed, skipped}`.
+/// One action on a selection (`ids`) or on everything matching a filter;
+/// findings another operator holds are skipped and counted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/findings/bulk",
+    tag = "findings",
+    request_body = BulkRequest,
+    responses((status = 200, description = "How many changed and how many were skipped", body = BulkOutcome))
+)]
 async fn bulk(
     Operator(actor): Operator,
     State(state): State<AppState>,
@@ -203,11 +284,22 @@ async fn bulk(
     ))
 }
 
-/// Claims the oldest open finding under the query's filter; 204 when none.
+/// Claims the oldest open finding under the query's filter (`FOR UPDATE
+/// SKIP LOCKED`: two operators never get the same one); 204 when none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/findings/claim-next",
+    tag = "findings",
+    params(FindingQuery),
+    responses(
+        (status = 200, description = "The claimed finding", body = FindingDetail),
+        (status = 204, description = "Nothing open under the filter")
+    )
+)]
 async fn claim_next(
     Operator(actor): Operator,
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<FindingQuery>,
 ) -> Result<Response, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
     Ok(match db::claim_next(&state.pool, &filter, &actor).await? {

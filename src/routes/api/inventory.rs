@@ -3,18 +3,21 @@
 use app::{
     error::AppError,
     inventory::{db, events, scan, snapshot, tokens},
+    metrics::METRICS,
     state::AppState,
 };
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Path, Query, State},
     http::StatusCode,
-    routing::{post, put},
-    Json, Router,
+    Json,
 };
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 
 use super::{
     auth::{Admin, Caller, Operator},
@@ -27,22 +30,32 @@ const EVENTS_BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// A snapshot is a service's whole state: allow more.
 const SNAPSHOT_BODY_LIMIT: usize = 256 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/services/{service}/events",
-            post(post_events).layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT)),
-        )
-        .route(
-            "/api/v1/services/{service}/inventory",
-            put(put_inventory).layer(DefaultBodyLimit::max(SNAPSHOT_BODY_LIMIT)),
-        )
-        .route("/api/v1/services/{service}/backups", post(post_backup))
-        .route("/api/v1/services/{service}/tokens", post(post_token))
-        .route("/api/v1/scans", post(post_scan))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_events).layer(DefaultBodyLimit::max(EVENTS_BODY_LIMIT)))
+        .routes(routes!(put_inventory).layer(DefaultBodyLimit::max(SNAPSHOT_BODY_LIMIT)))
+        .routes(routes!(post_backup))
+        .routes(routes!(post_token))
+        .routes(routes!(post_scan))
 }
 
-/// Runs the integrity scan now.
+/// The service in the path.
+const SERVICE: &str = "The reporting service's name";
+
+/// What an NDJSON line may hold (documentation of the line format; the
+/// lines are read by `inventory::events`, which reports bad lines by number).
+const EVENT_LINES: &str = "NDJSON, one event a line:\n\
+    `{\"type\":\"entity\",\"key\":\"C/3\",\"at\":RFC3339,\"deleted\"?:bool,\"data\"?:{},\"seq\"?:n}` or\n\
+    `{\"type\":\"reference\",\"from\":\"O/3\",\"relation\":\"order.customer\",\"to\":\"C/3\",\"observed\":RFC3339,\"at\":RFC3339,\"cache\"?:{},\"removed\"?:bool,\"seq\"?:n}`";
+
+/// Runs the integrity scan now: flags dangling deletes and clears
+/// `to_delete` flags nobody needs any more.
+#[utoipa::path(
+    post,
+    path = "/api/v1/scans",
+    tag = "inventory",
+    responses((status = 200, description = "The scan's id and counts", body = scan::ScanReport))
+)]
 async fn post_scan(
     _: Operator,
     State(state): State<AppState>,
@@ -51,31 +64,59 @@ async fn post_scan(
 }
 
 /// NDJSON events, all applied or none: 422 lists every bad line by number.
+/// Idempotent on `(service, seq)`; events are placed by their timestamps.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{service}/events",
+    tag = "inventory",
+    params(("service" = String, Path, description = SERVICE)),
+    request_body(description = EVENT_LINES, content = String, content_type = "application/x-ndjson"),
+    responses((status = 200, description = "How many events were applied and how many were replays", body = db::Applied))
+)]
 async fn post_events(
     caller: Caller,
     State(state): State<AppState>,
-    Path(service): Path<String>,
+    Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Json<db::Applied>, ApiError> {
-    let service = db::find_service(&state.pool, &service).await?;
+    let service = db::find_service(&state.pool, &name).await?;
     caller.may_write(service.service_id)?;
     let events = events::parse(utf8(&body)?).map_err(AppError::Rejected)?;
-    Ok(Json(db::apply(&state.pool, service, events).await?))
+    let applied = db::apply(&state.pool, service, events).await?;
+    METRICS.ingested(&name, applied.applied, body.len());
+    Ok(Json(applied))
+}
+
+/// `?at=`: when the snapshot was taken.
+#[derive(Deserialize, utoipa::IntoParams)]
+struct SnapshotTime {
+    /// RFC 3339; what the snapshot lacks is removed as of this time.
+    #[param(value_type = String, format = DateTime)]
+    at: Option<String>,
 }
 
 /// The service's complete state as NDJSON; the difference with the live
 /// inventory is recorded at `at` (what is absent is removed as of `at`).
+#[utoipa::path(
+    put,
+    path = "/api/v1/services/{service}/inventory",
+    tag = "inventory",
+    params(("service" = String, Path, description = SERVICE), SnapshotTime),
+    request_body(description = "The complete state, as the same NDJSON lines as events (`at` may be left out)", content = String, content_type = "application/x-ndjson"),
+    responses((status = 200, description = "How many events the difference made", body = db::Applied))
+)]
 async fn put_inventory(
     caller: Caller,
     State(state): State<AppState>,
-    Path(service): Path<String>,
-    Query(query): Query<std::collections::HashMap<String, String>>,
+    Path(name): Path<String>,
+    Query(query): Query<SnapshotTime>,
     body: Bytes,
 ) -> Result<Json<db::Applied>, ApiError> {
-    let service = db::find_service(&state.pool, &service).await?;
+    let service = db::find_service(&state.pool, &name).await?;
     caller.may_write(service.service_id)?;
     let at = query
-        .get("at")
+        .at
+        .as_deref()
         .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| AppError::Invalid {
@@ -84,24 +125,38 @@ async fn put_inventory(
         })?;
     let snapshot =
         events::parse_with_default(utf8(&body)?, Some(at)).map_err(AppError::Rejected)?;
-    Ok(Json(
-        snapshot::apply(&state.pool, service, at, snapshot).await?,
-    ))
+    let applied = snapshot::apply(&state.pool, service, at, snapshot).await?;
+    METRICS.ingested(&name, applied.applied, body.len());
+    Ok(Json(applied))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewBackup {
     taken_at: DateTime<Utc>,
     label: Option<String>,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct Created {
+    id: i64,
+}
+
+/// Records a backup of the service (restores and drills start from one).
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{service}/backups",
+    tag = "inventory",
+    params(("service" = String, Path, description = SERVICE)),
+    request_body = NewBackup,
+    responses((status = 201, description = "The backup's id", body = Created))
+)]
 async fn post_backup(
     caller: Caller,
     State(state): State<AppState>,
     Path(service): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let service = db::find_service(&state.pool, &service).await?;
     caller.may_write(service.service_id)?;
     let backup: NewBackup = serde_json::from_slice(&body).map_err(|error| AppError::Invalid {
@@ -115,20 +170,38 @@ async fn post_backup(
         backup.label.as_deref(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// Mints a token for the service; it is shown only in this response.
+#[derive(Serialize, utoipa::ToSchema)]
+struct MintedToken {
+    service: String,
+    /// Shown only in this response; stored hashed.
+    token: String,
+}
+
+/// Mints a token that may only post this service's events, snapshots and
+/// backups; it is shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{service}/tokens",
+    tag = "inventory",
+    params(("service" = String, Path, description = SERVICE)),
+    responses((status = 201, description = "The new token", body = MintedToken))
+)]
 async fn post_token(
     Admin(actor): Admin,
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
     let service = db::find_service(&state.pool, &name).await?;
     let token = tokens::mint(&state.pool, service.service_id).await?;
     app::accounts::db::audit(&state.pool, &actor, "mint service token", &name, None).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"service": name, "token": token})),
+        Json(MintedToken {
+            service: name,
+            token,
+        }),
     ))
 }

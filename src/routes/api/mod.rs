@@ -1,8 +1,13 @@
 //! The `/api/v1` contract of SPEC.md §6: JSON (or YAML/NDJSON where the
 //! spec says so), bearer tokens, errors as `{"error", "details"}`.
+//!
+//! Every route is declared with its OpenAPI description (`#[utoipa::path]`
+//! on the handler, registered with `routes!`), so the document served at
+//! `/api/v1/openapi.json` is generated from the same code that routes.
 
 pub mod auth;
 mod demo;
+mod document;
 mod error;
 mod findings;
 mod inventory;
@@ -12,18 +17,24 @@ mod users;
 
 use app::state::AppState;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
+pub use document::json_errors;
 pub use error::ApiError;
-pub(crate) use findings::{csv_response, filter_and_page};
+pub(crate) use findings::{csv_response, filter_and_page, FindingQuery};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The API's routes and their OpenAPI document.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, openapi) = OpenApiRouter::with_openapi(document::base())
         .merge(topology::router())
         .merge(inventory::router())
         .merge(restores::router())
         .merge(findings::router())
         .merge(demo::router())
         .merge(users::router())
+        .merge(document::router())
+        .split_for_parts();
+    (router, document::finish(openapi))
 }
 
 /// A numeric id from the path; anything else is a 404 in the API's shape.

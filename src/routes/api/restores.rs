@@ -15,29 +15,27 @@ use axum::{
     body::Bytes,
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::{Operator, Reader},
     parse_id, ApiError,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/services/{service}/restores", post(post_restore))
-        .route(
-            "/api/v1/services/{service}/restores/progress",
-            get(restore_progress),
-        )
-        .route("/api/v1/restores", get(list_restores))
-        .route("/api/v1/restores/{id}", get(get_restore))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_restore))
+        .routes(routes!(restore_progress))
+        .routes(routes!(list_restores))
+        .routes(routes!(get_restore))
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `backup_id` and `taken_at`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewRestore {
     backup_id: Option<i64>,
@@ -51,7 +49,16 @@ const RESTORE_SHAPE: &str =
     "expected {\"backup_id\": id | \"taken_at\": RFC 3339, \"restored_at\"?: RFC 3339, \"drill\"?: bool}";
 
 /// Records a restore (or computes a drill) and reports its amnesia interval
-/// and finding counts.
+/// and finding counts. A restore starts a new epoch, rolls the inventory
+/// back to the backup and queues the findings; a drill changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{service}/restores",
+    tag = "restores",
+    params(("service" = String, Path, description = "The restored service")),
+    request_body = NewRestore,
+    responses((status = 201, description = "The restore or drill with its counts per kind", body = RestoreReport))
+)]
 async fn post_restore(
     Operator(actor): Operator,
     State(state): State<AppState>,
@@ -90,6 +97,13 @@ async fn post_restore(
 
 /// Where the restore or drill of the service that this server is computing
 /// is (`POST …/restores` answers only when it is done); 404 when none runs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{service}/restores/progress",
+    tag = "restores",
+    params(("service" = String, Path, description = "The service being restored")),
+    responses((status = 200, description = "The running computation's step", body = RestoreProgress))
+)]
 async fn restore_progress(
     _: Reader,
     Path(service): Path<String>,
@@ -99,6 +113,13 @@ async fn restore_progress(
         .ok_or_else(|| AppError::NotFound(format!("a running restore of {service:?}")).into())
 }
 
+/// Every restore and drill, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/restores",
+    tag = "restores",
+    responses((status = 200, description = "The restore history", body = Vec<RestoreReport>))
+)]
 async fn list_restores(
     _: Reader,
     State(state): State<AppState>,
@@ -106,6 +127,14 @@ async fn list_restores(
     Ok(Json(history::list(&state.pool, None).await?))
 }
 
+/// One restore or drill.
+#[utoipa::path(
+    get,
+    path = "/api/v1/restores/{id}",
+    tag = "restores",
+    params(("id" = i64, Path, description = "The restore's id")),
+    responses((status = 200, description = "The restore", body = RestoreReport))
+)]
 async fn get_restore(
     _: Reader,
     State(state): State<AppState>,

@@ -5,7 +5,8 @@ use app::{
     error::AppError,
     state::AppState,
     topology::{
-        api, db, document,
+        api, db,
+        document::{self, TopologyDocument},
         groups::lockstep_groups,
         model::{ImportReport, LockstepGroup},
         runbook,
@@ -15,33 +16,33 @@ use axum::{
     extract::{DefaultBodyLimit, Path, Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    routing::get,
+    Json,
 };
-use serde_json::{json, Value};
+use serde_json::json;
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 
 use super::{
     auth::{Architect, Reader},
+    error::ErrorBody,
     utf8, ApiError,
 };
 
 /// A topology of 5,000 services and 50,000 relations is about 6 MiB of YAML.
 const TOPOLOGY_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/topology",
-            get(get_topology)
-                .put(put_topology)
-                .layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)),
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(
+            routes!(get_topology, put_topology).layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)),
         )
-        .route("/api/v1/lockstep-groups", get(get_groups))
-        .route("/api/v1/lockstep-groups/{id}/runbook", get(get_runbook))
-        .route(
-            "/api/v1/import/backstage",
-            post(import_backstage).layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)),
-        )
+        .routes(routes!(get_groups))
+        .routes(routes!(get_runbook))
+        .routes(routes!(import_backstage).layer(DefaultBodyLimit::max(TOPOLOGY_BODY_LIMIT)))
+        // The dashboard's download links (session, not API).
         .route("/topology.yaml", get(download_yaml))
         .route("/groups/{id}/runbook.md", get(download_runbook))
 }
@@ -55,6 +56,14 @@ async fn runbook(state: &AppState, id: &str) -> Result<String, ApiError> {
     Ok(runbook::markdown(&group, &topology))
 }
 
+/// The group's backup-and-restore runbook as Markdown.
+#[utoipa::path(
+    get,
+    path = "/api/v1/lockstep-groups/{id}/runbook",
+    tag = "topology",
+    params(("id" = String, Path, description = "The group's id (its first member's name)")),
+    responses((status = 200, description = "The runbook", content_type = "text/markdown", body = String))
+)]
 async fn get_runbook(
     _: Reader,
     State(state): State<AppState>,
@@ -107,13 +116,23 @@ async fn download_yaml(_: Reader, State(state): State<AppState>) -> Result<Respo
 }
 
 /// `?force=true`: allow a change that drops reported inventory.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 struct Force {
+    /// Apply even if services or relations that hold inventory are dropped.
     #[serde(default)]
     force: bool,
 }
 
-/// YAML when the client asks for it, JSON otherwise.
+/// The whole model: JSON, or YAML with `Accept: application/yaml`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/topology",
+    tag = "topology",
+    responses((status = 200, description = "The topology", content(
+        (TopologyDocument = "application/json"),
+        (String = "application/yaml")
+    )))
+)]
 async fn get_topology(
     _: Reader,
     State(state): State<AppState>,
@@ -135,16 +154,30 @@ async fn get_topology(
     })
 }
 
-/// Replaces the whole model. The body is YAML or JSON (JSON is YAML 1.2, so
+/// Replaces the whole model atomically. The body is YAML or JSON (JSON is YAML 1.2, so
 /// one reader locates problems in both); on any problem, 422 lists them all
 /// and nothing changes. Dropping a service or relation that holds inventory
 /// is a 409 unless `?force=true`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/topology",
+    tag = "topology",
+    params(Force),
+    request_body(description = "`{services: [...], relations: [...]}` as YAML or JSON", content(
+        (TopologyDocument = "application/json"),
+        (String = "application/yaml")
+    )),
+    responses(
+        (status = 200, description = "The model as stored", body = TopologyDocument),
+        (status = 409, description = "The change drops services or relations that hold inventory (use force=true)", body = ErrorBody)
+    )
+)]
 async fn put_topology(
     Architect(actor): Architect,
     State(state): State<AppState>,
     Query(force): Query<Force>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TopologyDocument>), ApiError> {
     let text = utf8(&body)?;
     let topology = document::parse(text).map_err(AppError::Rejected)?;
     db::replace(&state.pool, &topology, force.force).await?;
@@ -165,6 +198,13 @@ async fn put_topology(
 
 /// Merges a multi-document Backstage catalog into the model; reports what
 /// was imported and what was skipped and why.
+#[utoipa::path(
+    post,
+    path = "/api/v1/import/backstage",
+    tag = "topology",
+    request_body(description = "Backstage catalog-info documents (YAML, `---` separated)", content = String, content_type = "application/yaml"),
+    responses((status = 200, description = "What was imported and skipped", body = ImportReport))
+)]
 async fn import_backstage(
     Architect(actor): Architect,
     State(state): State<AppState>,
@@ -176,6 +216,14 @@ async fn import_backstage(
     Ok(Json(report))
 }
 
+/// The services that must be backed up together, with their write-freeze
+/// windows; singletons included, sorted by their first member.
+#[utoipa::path(
+    get,
+    path = "/api/v1/lockstep-groups",
+    tag = "topology",
+    responses((status = 200, description = "The lockstep groups", body = Vec<LockstepGroup>))
+)]
 async fn get_groups(
     _: Reader,
     State(state): State<AppState>,

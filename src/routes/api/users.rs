@@ -2,37 +2,66 @@
 //! `POST /api/v1/users` (`{"name", "role", "password"}` → 201).
 
 use app::{
-    accounts::{db, model::Role},
+    accounts::{
+        db,
+        model::{AccountRow, Role},
+    },
     error::AppError,
     state::AppState,
 };
-use axum::{body::Bytes, extract::State, http::StatusCode, routing::get, Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::{body::Bytes, extract::State, http::StatusCode, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{auth::Admin, ApiError};
+use super::{auth::Admin, error::ErrorBody, ApiError};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/users", get(list).post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create))
 }
 
-async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(db::list(&state.pool).await?)))
+/// The dashboard's accounts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "accounts",
+    responses((status = 200, description = "Every account", body = Vec<AccountRow>))
+)]
+async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<AccountRow>>, ApiError> {
+    Ok(Json(db::list(&state.pool).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAccount {
     name: String,
     role: Role,
+    /// At least 8 characters.
     password: String,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreatedAccount {
+    name: String,
+    role: Role,
+}
+
+/// Adds an account (for provisioning; the Users page does the same).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "accounts",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "The account", body = CreatedAccount),
+        (status = 409, description = "The name is taken", body = ErrorBody)
+    )
+)]
 async fn create(
     Admin(actor): Admin,
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     let account: NewAccount = serde_json::from_slice(&body).map_err(|error| AppError::Invalid {
         field: "body".into(),
         message: format!(
@@ -51,6 +80,9 @@ async fn create(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"name": account.name, "role": account.role})),
+        Json(CreatedAccount {
+            name: account.name,
+            role: account.role,
+        }),
     ))
 }

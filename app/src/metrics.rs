@@ -1,0 +1,265 @@
+//! The Prometheus metrics of one server process (`GET /metrics`).
+//!
+//! Counters and histograms are process-wide (`METRICS`) because what they
+//! count happens in both the API routes and the dashboard's server
+//! functions (a restore is recorded by either). What lives in the database
+//! — queue size, claims held — is read when scraped, so every replica
+//! reports the same truth.
+
+use std::{sync::LazyLock, time::Duration};
+
+use prometheus_client::{
+    encoding::{text::encode, EncodeLabelSet},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+        info::Info,
+    },
+    registry::Registry,
+};
+use sqlx::PgPool;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabels {
+    service: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeLabels {
+    mode: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeKindLabels {
+    mode: &'static str,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    kind: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// Request latencies from 1 ms to about 16 s; restores from 10 ms to about
+/// 40 min (a restore of a million references takes seconds).
+fn request_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+fn computation_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 18))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    ingest_events: Family<ServiceLabels, Counter>,
+    ingest_bytes: Family<ServiceLabels, Counter>,
+    computations: Family<ModeLabels, Histogram, fn() -> Histogram>,
+    findings: Family<ModeKindLabels, Counter>,
+    queue: Family<QueueLabels, Gauge>,
+    claims: Gauge,
+    pool: Family<PoolLabels, Gauge>,
+}
+
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+impl Metrics {
+    fn new() -> Self {
+        let mut registry = Registry::with_prefix("lockstep");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template, method and status",
+            requests.clone(),
+        );
+        let latency = Family::new_with_constructor(request_histogram as fn() -> Histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route template and method",
+            latency.clone(),
+        );
+        let ingest_events = Family::<ServiceLabels, Counter>::default();
+        registry.register(
+            "ingest_events",
+            "Inventory events applied, by reporting service (events and snapshots)",
+            ingest_events.clone(),
+        );
+        let ingest_bytes = Family::<ServiceLabels, Counter>::default();
+        registry.register(
+            "ingest_bytes",
+            "Bytes of accepted event and snapshot bodies, by reporting service",
+            ingest_bytes.clone(),
+        );
+        let computations = Family::new_with_constructor(computation_histogram as fn() -> Histogram);
+        registry.register(
+            "restore_duration_seconds",
+            "Time to compute a restore or drill (mode=restore|drill), commit included",
+            computations.clone(),
+        );
+        let findings = Family::<ModeKindLabels, Counter>::default();
+        registry.register(
+            "restore_findings",
+            "Findings computed by restores and drills, by mode and kind",
+            findings.clone(),
+        );
+        let queue = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "queue_findings",
+            "Findings in the reconciliation queue by kind and status (read when scraped)",
+            queue.clone(),
+        );
+        let claims = Gauge::default();
+        registry.register(
+            "queue_claims_held",
+            "Findings currently claimed by an operator (read when scraped)",
+            claims.clone(),
+        );
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state (in_use, idle)",
+            pool.clone(),
+        );
+        registry.register(
+            "build",
+            "The running build",
+            Info::new(BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            ingest_events,
+            ingest_bytes,
+            computations,
+            findings,
+            queue,
+            claims,
+            pool,
+        }
+    }
+
+    /// One answered request. `route` is the matched route template (not the
+    /// path), so the label set stays bounded.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.clone(),
+                route: route.clone(),
+            })
+            .observe(took.as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .inc();
+    }
+
+    /// Events applied from one accepted events or snapshot request.
+    pub fn ingested(&self, service: &str, events: usize, bytes: usize) {
+        let labels = ServiceLabels {
+            service: service.to_owned(),
+        };
+        self.ingest_events.get_or_create(&labels).inc_by(events as u64);
+        self.ingest_bytes.get_or_create(&labels).inc_by(bytes as u64);
+    }
+
+    /// A finished restore or drill, with its finding counts by kind.
+    pub fn computed<'a>(
+        &self,
+        drill: bool,
+        took: Duration,
+        counts: impl IntoIterator<Item = (&'a String, &'a i64)>,
+    ) {
+        let mode = if drill { "drill" } else { "restore" };
+        self.computations
+            .get_or_create(&ModeLabels { mode })
+            .observe(took.as_secs_f64());
+        for (kind, n) in counts {
+            self.findings
+                .get_or_create(&ModeKindLabels {
+                    mode,
+                    kind: kind.clone(),
+                })
+                .inc_by((*n).max(0) as u64);
+        }
+    }
+
+    /// The exposition text: the database-backed gauges are refreshed first.
+    /// A database that does not answer leaves them out rather than failing
+    /// the scrape (the HTTP and pool metrics matter most then).
+    pub async fn render(&self, db: &PgPool) -> String {
+        let in_use = db.size() as i64 - db.num_idle() as i64;
+        self.pool
+            .get_or_create(&PoolLabels { state: "in_use" })
+            .set(in_use.max(0));
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(db.num_idle() as i64);
+        self.queue.clear();
+        match queue_sizes(db).await {
+            Ok(rows) => {
+                let mut claimed = 0;
+                for (kind, status, n) in rows {
+                    if status == "claimed" {
+                        claimed += n;
+                    }
+                    self.queue.get_or_create(&QueueLabels { kind, status }).set(n);
+                }
+                self.claims.set(claimed);
+            }
+            Err(error) => tracing::warn!(%error, "metrics: reading the queue size"),
+        }
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// Findings per kind and status: one index-only pass over the queue's
+/// (kind, status) index, bounded so a slow database cannot stall scrapes.
+async fn queue_sizes(db: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("set local statement_timeout = '5s'")
+        .execute(&mut *tx)
+        .await?;
+    let rows = sqlx::query_as("select kind, status, count(*) from finding group by kind, status")
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
