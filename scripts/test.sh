@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order of cost: formatting, clippy (server and
 # browser builds, warnings denied), unit and integration tests against a real
-# PostgreSQL, then the Playwright suite against the release build.
+# PostgreSQL, then the Playwright suite against the release build, then the
+# API fuzzed from its own OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -27,5 +28,8 @@ step "end-to-end (Playwright, release build, Chromium)"
 E2E_DATABASE_URL=$(lockstep_pg_database lockstep_e2e --fresh)
 DATABASE_URL=$E2E_DATABASE_URL LOCKSTEP_ADMIN_TOKEN=e2e-admin-token \
   cargo leptos end-to-end --release
+
+step "API against its OpenAPI document (validator, schemathesis)"
+scripts/api-check.sh
 
 step "all checks passed"

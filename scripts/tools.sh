@@ -2,7 +2,8 @@
 # Installs every tool the build and the tests need, each step skipped when the
 # right version is already there, so only a new machine pays for it.
 #   scripts/tools.sh          build tools (wasm target, cargo-leptos, wasm-bindgen, npm tools)
-#   scripts/tools.sh --e2e    also Chromium and the Playwright package
+#   scripts/tools.sh --e2e    also Chromium, the Playwright package, and the API
+#                             checkers (schemathesis, openapi-spec-validator)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,11 +72,24 @@ e2e_tools() {
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error)
 }
 
+# Python tools for scripts/api-check.sh, pinned, in a virtualenv of their own.
+API_VENV="$HOME/.cache/lockstep/venv"
+api_tools() {
+  if "$API_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "4.32.5" \
+     && [ -x "$API_VENV/bin/openapi-spec-validator" ]; then return 0; fi
+  command -v curl >/dev/null || apt_install curl
+  # Debian's python3 creates virtualenvs only with python3-venv (ensurepip).
+  python3 -c "import ensurepip" 2>/dev/null || apt_install python3 python3-venv
+  log "pip install schemathesis, openapi-spec-validator (into $API_VENV)"
+  python3 -m venv "$API_VENV"
+  "$API_VENV/bin/pip" install -q "schemathesis==4.32.5" "openapi-spec-validator==0.9.0"
+}
+
 command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)" >&2; exit 1; }
 command -v npm >/dev/null || apt_install nodejs npm
 wasm_target
 wasm_bindgen
 cargo_leptos
 npm_tools
-[ "${1:-}" = "--e2e" ] && e2e_tools
+if [ "${1:-}" = "--e2e" ]; then e2e_tools; api_tools; fi
 log "tools ready"

@@ -64,6 +64,15 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(%error, "database unavailable");
                 Self::Unavailable
             }
+            // A value PostgreSQL will not store (class 22, data exception):
+            // a NUL character in text or JSON, a number or date out of its
+            // range. The input is at fault, and the transaction is rolled back.
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| c.starts_with("22")) => {
+                Self::Invalid {
+                    field: "body".into(),
+                    message: format!("a value cannot be stored: {}", db.message()),
+                }
+            }
             other => {
                 tracing::error!(error = ?other, "database error");
                 Self::Internal

@@ -138,6 +138,36 @@ async fn axum_rejections_keep_the_error_shape(pool: PgPool) {
     assert!(body["error"].is_string(), "{body}");
 }
 
+/// Found by the API fuzzing: PostgreSQL stores no NUL character in text or
+/// JSON. Such input is the client's fault (422), and nothing is written.
+#[sqlx::test]
+async fn text_postgres_cannot_store_is_a_422(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let topology = "services: [{name: customers}]\n";
+    assert_eq!(app.put_topology("application/yaml", topology).await.status(), 200);
+    let backup = app
+        .admin(Method::POST, "/api/v1/services/customers/backups")
+        .json(&json!({"taken_at": "2026-01-01T00:00:00Z", "label": "night\u{0}ly"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(backup.status(), 422);
+    let body: Value = backup.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("cannot be stored"), "{body}");
+    let events = ndjson(&[
+        json!({"type": "entity", "key": "C/1", "at": "2026-01-01T00:00:00Z"}),
+        json!({"type": "entity", "key": "C/2", "at": "2026-01-01T00:00:00Z", "data": {"name": "a\u{0}b"}}),
+    ]);
+    assert_eq!(post_events(&app, "customers", None, &events).await.status(), 422);
+    let stored: i64 = sqlx::query_scalar(
+        "select (select count(*) from backup) + (select count(*) from entity_version)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
+}
+
 /// The samples of the scrape as `name{labels} → value`, parsed by a
 /// Prometheus text-format parser.
 async fn scrape(app: &TestApp) -> Vec<prometheus_parse::Sample> {

@@ -21,6 +21,7 @@ struct Loaded {
 #[utoipa::path(
     post,
     path = "/api/v1/demo",
+    operation_id = "load_demo",
     tag = "meta",
     responses(
         (status = 201, description = "The demo is loaded", body = Loaded),

@@ -112,6 +112,7 @@ pub(crate) fn filter_and_page(query: &FindingQuery) -> Result<(Filter, Page), Ap
 #[utoipa::path(
     get,
     path = "/api/v1/findings",
+    operation_id = "list_findings",
     tag = "findings",
     params(FindingQuery),
     responses((status = 200, description = "One page", body = FindingPage))
@@ -129,6 +130,7 @@ async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/findings/counts",
+    operation_id = "count_findings",
     tag = "findings",
     params(FindingQuery),
     responses((status = 200, description = "Counts", body = Vec<CountRow>))
@@ -146,6 +148,7 @@ async fn counts(
 #[utoipa::path(
     get,
     path = "/api/v1/findings/export.csv",
+    operation_id = "export_findings",
     tag = "findings",
     params(FindingQuery),
     responses((status = 200, description = "findings.csv", content_type = "text/csv", body = String))
@@ -178,6 +181,7 @@ pub(crate) fn csv_response(csv: String) -> Response {
 #[utoipa::path(
     get,
     path = "/api/v1/findings/{id}",
+    operation_id = "get_finding",
     tag = "findings",
     params(("id" = i64, Path, description = "The finding's id")),
     responses((status = 200, description = "The finding", body = FindingDetail))
@@ -206,6 +210,7 @@ fn action_input(body: &[u8]) -> Result<ActionInput, AppError> {
 #[utoipa::path(
     post,
     path = "/api/v1/findings/{id}/{action}",
+    operation_id = "act_on_finding",
     tag = "findings",
     params(
         ("id" = i64, Path, description = "The finding's id"),
@@ -250,6 +255,7 @@ struct BulkRequest {
 #[utoipa::path(
     post,
     path = "/api/v1/findings/bulk",
+    operation_id = "act_on_findings",
     tag = "findings",
     request_body = BulkRequest,
     responses((status = 200, description = "How many changed and how many were skipped", body = BulkOutcome))
@@ -289,6 +295,7 @@ async fn bulk(
 #[utoipa::path(
     post,
     path = "/api/v1/findings/claim-next",
+    operation_id = "claim_next_finding",
     tag = "findings",
     params(FindingQuery),
     responses(

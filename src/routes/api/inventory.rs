@@ -89,6 +89,7 @@ async fn post_events(
 
 /// `?at=`: when the snapshot was taken.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SnapshotTime {
     /// RFC 3339; what the snapshot lacks is removed as of this time.
     #[param(value_type = String, format = DateTime)]

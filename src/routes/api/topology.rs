@@ -117,6 +117,7 @@ async fn download_yaml(_: Reader, State(state): State<AppState>) -> Result<Respo
 
 /// `?force=true`: allow a change that drops reported inventory.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Force {
     /// Apply even if services or relations that hold inventory are dropped.
     #[serde(default)]

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get,
     path = "/api/v1/users",
+    operation_id = "list_users",
     tag = "accounts",
     responses((status = 200, description = "Every account", body = Vec<AccountRow>))
 )]
@@ -50,6 +51,7 @@ struct CreatedAccount {
 #[utoipa::path(
     post,
     path = "/api/v1/users",
+    operation_id = "create_user",
     tag = "accounts",
     request_body = NewAccount,
     responses(
