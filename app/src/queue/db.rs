@@ -366,8 +366,9 @@ fn push_audit(
 ) {
     q.push(
         "), audited as (
-            insert into finding_event (finding_id, actor, action, from_status, to_status, strategy, note)
-            select finding_id, ",
+            insert into finding_event (target_service_id, finding_id, actor, action, from_status,
+                                       to_status, strategy, note)
+            select target_service_id, finding_id, ",
     )
     .push_bind(actor.to_string())
     .push(", ")
@@ -405,7 +406,7 @@ pub async fn act(
     push_set(&mut q, action, input, actor);
     q.push(" from prior where f.finding_id = prior.finding_id");
     push_allowed(&mut q, action, actor);
-    q.push(" returning f.finding_id, prior.status as from_status");
+    q.push(" returning f.target_service_id, f.finding_id, prior.status as from_status");
     push_audit(&mut q, action, input, actor, "");
     let (changed, _): (i64, i64) = q.build_query_as().fetch_one(db).await?;
     if changed == 0 {
@@ -452,7 +453,7 @@ pub async fn bulk(
     push_set(&mut q, action, input, actor);
     q.push(" from prior where f.finding_id = prior.finding_id");
     push_allowed(&mut q, action, actor);
-    q.push(" returning f.finding_id, prior.status as from_status), total as (select count(*) as n from prior");
+    q.push(" returning f.target_service_id, f.finding_id, prior.status as from_status), total as (select count(*) as n from prior");
     push_audit(&mut q, action, input, actor, ", (select n from total)");
     let (changed, _, total): (i64, i64, i64) = q.build_query_as().fetch_one(db).await?;
     if changed > 0 {
@@ -481,7 +482,7 @@ pub async fn claim_next(
         " order by f.finding_id limit 1 for update skip locked), changed as (update finding f set ",
     );
     push_set(&mut q, Action::Claim, &ActionInput::default(), actor);
-    q.push(" from prior where f.finding_id = prior.finding_id returning f.finding_id, prior.status as from_status");
+    q.push(" from prior where f.finding_id = prior.finding_id returning f.target_service_id, f.finding_id, prior.status as from_status");
     push_audit(&mut q, Action::Claim, &ActionInput::default(), actor, "");
     let (changed, id): (i64, i64) = q.build_query_as().fetch_one(db).await?;
     if changed == 0 {
