@@ -11,6 +11,7 @@ use crate::accounts::ui::{page_user, User, USER_META};
 use crate::components::{NotFoundPage, TopBar};
 use crate::{
     accounts::{LoginPage, UsersPage},
+    api_reference::ApiPage,
     inventory::{InventoryPage, ServiceInventoryPage},
     overview::OverviewPage,
     queue::QueuePage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("queue") view=QueuePage />
                     <Route path=path!("login") view=LoginPage />
                     <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("api") view=ApiPage />
                 </Routes>
             </main>
         </Router>

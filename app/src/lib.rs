@@ -6,6 +6,7 @@
 //! owning its pages; `components` holds the UI pieces they share.
 
 pub mod accounts;
+pub mod api_reference;
 pub mod app;
 pub mod components;
 pub mod error;

@@ -193,8 +193,12 @@ impl Metrics {
         let labels = ServiceLabels {
             service: service.to_owned(),
         };
-        self.ingest_events.get_or_create(&labels).inc_by(events as u64);
-        self.ingest_bytes.get_or_create(&labels).inc_by(bytes as u64);
+        self.ingest_events
+            .get_or_create(&labels)
+            .inc_by(events as u64);
+        self.ingest_bytes
+            .get_or_create(&labels)
+            .inc_by(bytes as u64);
     }
 
     /// A finished restore or drill, with its finding counts by kind.
@@ -237,7 +241,9 @@ impl Metrics {
                     if status == "claimed" {
                         claimed += n;
                     }
-                    self.queue.get_or_create(&QueueLabels { kind, status }).set(n);
+                    self.queue
+                        .get_or_create(&QueueLabels { kind, status })
+                        .set(n);
                 }
                 self.claims.set(claimed);
             }

@@ -28,7 +28,11 @@ fn plan() -> HashMap<String, Placement> {
         )
     };
     let mut plan = HashMap::new();
-    for line in text.lines().map(str::trim).filter(|l| l.starts_with("select ")) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("select "))
+    {
         let (table, placement) = if let Some(args) = arguments(line, "create_reference_table") {
             (args[0].clone(), Placement::Reference)
         } else if let Some(args) = arguments(line, "create_distributed_table") {
@@ -38,7 +42,10 @@ fn plan() -> HashMap<String, Placement> {
         } else {
             panic!("unexpected statement in deploy/citus.sql: {line}");
         };
-        assert!(plan.insert(table.clone(), placement).is_none(), "{table} placed twice");
+        assert!(
+            plan.insert(table.clone(), placement).is_none(),
+            "{table} placed twice"
+        );
     }
     plan
 }
@@ -94,7 +101,11 @@ async fn foreign_keys(pool: &PgPool) -> Vec<ForeignKey> {
 #[sqlx::test]
 async fn the_schema_follows_the_citus_plan(pool: PgPool) {
     let problems = problems(&pool).await;
-    assert!(problems.is_empty(), "not distributable:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "not distributable:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// What keeps the migrated schema from being distributed as planned.
@@ -140,7 +151,9 @@ async fn problems(pool: &PgPool) -> Vec<String> {
             .await
             .unwrap();
         if !exists {
-            problems.push(format!("deploy/citus.sql places {table}, which does not exist"));
+            problems.push(format!(
+                "deploy/citus.sql places {table}, which does not exist"
+            ));
         }
     }
 
@@ -186,6 +199,9 @@ async fn what_breaks_distribution_is_caught(pool: PgPool) {
     }
     let problems = problems(&pool).await.join("\n");
     assert!(problems.contains("finding_id_unique"), "{problems}");
-    assert!(problems.contains("restore_first_finding_fkey"), "{problems}");
+    assert!(
+        problems.contains("restore_first_finding_fkey"),
+        "{problems}"
+    );
     assert!(problems.contains("unplaced is not placed"), "{problems}");
 }

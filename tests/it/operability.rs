@@ -79,7 +79,10 @@ async fn the_document_describes_every_api_route(pool: PgPool) {
             .replace("{id}", "999999")
             .replace("{action}", "claim");
         let response = app
-            .admin(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), &concrete)
+            .admin(
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                &concrete,
+            )
             .send()
             .await
             .unwrap();
@@ -132,7 +135,11 @@ async fn axum_rejections_keep_the_error_shape(pool: PgPool) {
     assert!(body["error"].as_str().unwrap().contains("force"), "{body}");
     assert_eq!(body["details"], json!([]));
 
-    let wrong_method = app.admin(Method::DELETE, "/api/v1/topology").send().await.unwrap();
+    let wrong_method = app
+        .admin(Method::DELETE, "/api/v1/topology")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_method.status(), 405);
     let body: Value = wrong_method.json().await.unwrap();
     assert!(body["error"].is_string(), "{body}");
@@ -144,7 +151,12 @@ async fn axum_rejections_keep_the_error_shape(pool: PgPool) {
 async fn text_postgres_cannot_store_is_a_422(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let topology = "services: [{name: customers}]\n";
-    assert_eq!(app.put_topology("application/yaml", topology).await.status(), 200);
+    assert_eq!(
+        app.put_topology("application/yaml", topology)
+            .await
+            .status(),
+        200
+    );
     let backup = app
         .admin(Method::POST, "/api/v1/services/customers/backups")
         .json(&json!({"taken_at": "2026-01-01T00:00:00Z", "label": "night\u{0}ly"}))
@@ -153,12 +165,18 @@ async fn text_postgres_cannot_store_is_a_422(pool: PgPool) {
         .unwrap();
     assert_eq!(backup.status(), 422);
     let body: Value = backup.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("cannot be stored"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("cannot be stored"),
+        "{body}"
+    );
     let events = ndjson(&[
         json!({"type": "entity", "key": "C/1", "at": "2026-01-01T00:00:00Z"}),
         json!({"type": "entity", "key": "C/2", "at": "2026-01-01T00:00:00Z", "data": {"name": "a\u{0}b"}}),
     ]);
-    assert_eq!(post_events(&app, "customers", None, &events).await.status(), 422);
+    assert_eq!(
+        post_events(&app, "customers", None, &events).await.status(),
+        422
+    );
     let stored: i64 = sqlx::query_scalar(
         "select (select count(*) from backup) + (select count(*) from entity_version)",
     )
@@ -199,20 +217,36 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let topology = "services: [{name: customers}, {name: orders}]\n\
                     relations: [{from: orders, to: customers, name: order.customer}]\n";
-    assert_eq!(app.put_topology("application/yaml", topology).await.status(), 200);
+    assert_eq!(
+        app.put_topology("application/yaml", topology)
+            .await
+            .status(),
+        200
+    );
     let before = scrape(&app).await;
 
     let events = ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-01-01T00:00:00Z"})]);
-    assert_eq!(post_events(&app, "customers", None, &events).await.status(), 200);
+    assert_eq!(
+        post_events(&app, "customers", None, &events).await.status(),
+        200
+    );
     let orders = ndjson(&[
         json!({"type": "entity", "key": "O/1", "at": "2026-01-01T00:00:00Z"}),
         json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/2",
                "observed": "2026-01-02T00:00:00Z", "at": "2026-01-02T00:00:00Z"}),
     ]);
-    assert_eq!(post_events(&app, "orders", None, &orders).await.status(), 200);
+    assert_eq!(
+        post_events(&app, "orders", None, &orders).await.status(),
+        200
+    );
     // C/2 is created after the backup: restored, the orders reference breaks.
     let created = ndjson(&[json!({"type": "entity", "key": "C/2", "at": "2026-01-02T00:00:00Z"})]);
-    assert_eq!(post_events(&app, "customers", None, &created).await.status(), 200);
+    assert_eq!(
+        post_events(&app, "customers", None, &created)
+            .await
+            .status(),
+        200
+    );
 
     let drill = app
         .admin(Method::POST, "/api/v1/services/customers/restores")
@@ -240,24 +274,71 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
     let moved = |metric: &str, labels: &[(&str, &str)]| {
         value(&after, metric, labels) - value(&before, metric, labels)
     };
-    assert_eq!(moved("lockstep_ingest_events_total", &[("service", "customers")]), 2.0);
-    assert_eq!(moved("lockstep_ingest_events_total", &[("service", "orders")]), 2.0);
+    assert_eq!(
+        moved("lockstep_ingest_events_total", &[("service", "customers")]),
+        2.0
+    );
+    assert_eq!(
+        moved("lockstep_ingest_events_total", &[("service", "orders")]),
+        2.0
+    );
     assert!(moved("lockstep_ingest_bytes_total", &[("service", "orders")]) > 100.0);
-    assert!(moved("lockstep_restore_duration_seconds_count", &[("mode", "drill")]) >= 1.0);
-    assert!(moved("lockstep_restore_duration_seconds_count", &[("mode", "restore")]) >= 1.0);
-    assert!(moved("lockstep_restore_findings_total", &[("mode", "drill"), ("kind", "broken_link")]) >= 1.0);
+    assert!(
+        moved(
+            "lockstep_restore_duration_seconds_count",
+            &[("mode", "drill")]
+        ) >= 1.0
+    );
+    assert!(
+        moved(
+            "lockstep_restore_duration_seconds_count",
+            &[("mode", "restore")]
+        ) >= 1.0
+    );
+    assert!(
+        moved(
+            "lockstep_restore_findings_total",
+            &[("mode", "drill"), ("kind", "broken_link")]
+        ) >= 1.0
+    );
     // Read from this test's database when scraped: exactly our claim.
     assert_eq!(value(&after, "lockstep_queue_claims_held", &[]), 1.0);
     assert_eq!(
-        value(&after, "lockstep_queue_findings", &[("kind", "broken_link"), ("status", "claimed")]),
+        value(
+            &after,
+            "lockstep_queue_findings",
+            &[("kind", "broken_link"), ("status", "claimed")]
+        ),
         1.0
     );
     assert!(
         moved(
             "lockstep_http_requests_total",
-            &[("route", "/api/v1/services/:service/events"), ("status", "200"), ("method", "POST")]
+            &[
+                ("route", "/api/v1/services/:service/events"),
+                ("status", "200"),
+                ("method", "POST")
+            ]
         ) >= 3.0
     );
     assert!(value(&after, "lockstep_db_pool_connections", &[("state", "idle")]) >= 0.0);
     assert!(after.iter().any(|s| s.metric == "lockstep_build_info"));
+
+    // The Grafana dashboard in the repository queries only metrics served.
+    let dashboard = include_str!("../../deploy/grafana/lockstep.json");
+    let served: BTreeSet<&str> = after.iter().map(|s| s.metric.as_str()).collect();
+    for (at, _) in dashboard.match_indices("lockstep_") {
+        let name: String = dashboard[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        let base = ["_bucket", "_count", "_sum"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(&name);
+        assert!(
+            served.iter().any(|m| m.starts_with(base)),
+            "the dashboard queries {name}, which /metrics does not serve"
+        );
+    }
 }

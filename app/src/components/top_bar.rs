@@ -48,6 +48,7 @@ pub fn TopBar() -> impl IntoView {
                     {may(Permission::Administer).then(|| view! {
                         <A href="/users" attr:class="text-sm font-medium text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Users"</A>
                     })}
+                    <A href="/api" attr:class="text-sm font-medium text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"API"</A>
                     <SignedInAs />
                     <ThemeToggle />
                 </div>

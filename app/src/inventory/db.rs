@@ -28,8 +28,7 @@ pub async fn find_service(db: &PgPool, name: &str) -> Result<ServiceRef, AppErro
 }
 
 /// What an ingest did.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Applied {
     /// Events applied now.
     pub applied: usize,

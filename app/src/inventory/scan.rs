@@ -7,8 +7,7 @@ use sqlx::PgPool;
 
 use crate::error::AppError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScanCounts {
     /// New dangling-delete findings.
     pub dangling_delete: i64,
@@ -16,8 +15,7 @@ pub struct ScanCounts {
     pub to_delete_cleared: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScanReport {
     pub id: i64,
     pub counts: ScanCounts,

@@ -362,7 +362,8 @@ pub fn to_json(topology: &Topology) -> TopologyDocument {
                 interval: s.backup.interval_s.map(format_duration),
                 duration: s.backup.duration_s.map(format_duration),
             };
-            let empty = backup.method.is_none() && backup.interval.is_none() && backup.duration.is_none();
+            let empty =
+                backup.method.is_none() && backup.interval.is_none() && backup.duration.is_none();
             ServiceDocument {
                 name: s.name.clone(),
                 team: s.team.clone(),

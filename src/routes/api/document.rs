@@ -128,14 +128,17 @@ fn add_errors(path: &str, changes: bool, operation: &mut Operation) {
         .as_ref()
         .is_some_and(|s| s.iter().all(|r| r == &Default::default()));
     let reads_input = operation.request_body.is_some()
-        || operation
-            .parameters
-            .as_ref()
-            .is_some_and(|p| p.iter().any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query));
+        || operation.parameters.as_ref().is_some_and(|p| {
+            p.iter()
+                .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+        });
     let mut statuses: Vec<(&str, &str)> = vec![("503", "The database is unavailable; retry")];
     if !public {
         statuses.push(("401", "No or an invalid token or session"));
-        statuses.push(("403", "The caller's role or token does not allow this (or the CSRF header is missing)"));
+        statuses.push((
+            "403",
+            "The caller's role or token does not allow this (or the CSRF header is missing)",
+        ));
     }
     if path.contains('{') {
         statuses.push(("404", "Nothing by that name or id"));
@@ -148,7 +151,10 @@ fn add_errors(path: &str, changes: bool, operation: &mut Operation) {
         statuses.push(("413", "The body is larger than this route accepts"));
     }
     if changes {
-        statuses.push(("409", "The change conflicts with the current state (say, another operator's claim)"));
+        statuses.push((
+            "409",
+            "The change conflicts with the current state (say, another operator's claim)",
+        ));
     }
     for (status, description) in statuses {
         operation
@@ -192,9 +198,10 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
     let body = ErrorBody::new(text);
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     let json = serde_json::to_vec(&body).unwrap_or_default();
     Response::from_parts(parts, Body::from(json))
