@@ -9,8 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{ndjson, post_events, spawn_app};
+use crate::helpers::{ndjson, post_events, spawn_app, RealServer};
 use crate::outage::Outage;
+use std::process::Stdio;
 
 const ENTITIES: usize = 2_000;
 
@@ -120,44 +121,8 @@ async fn sigterm_during_an_ingest_finishes_it_whole_or_leaves_nothing(
         .connect_with(options.clone())
         .await
         .unwrap();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().expect("a test database")
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .env("DATABASE_URL", url)
-        .env("LOCKSTEP_ADDR", format!("127.0.0.1:{port}"))
-        .env("LOCKSTEP_ADMIN_TOKEN", crate::helpers::ADMIN_TOKEN)
-        .env("LOCKSTEP_SCAN_INTERVAL", "0")
-        .env("LEPTOS_OUTPUT_NAME", "lockstep")
-        .env_remove("LOCKSTEP_DEMO")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the lockstep binary");
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut server, base) = RealServer::start(&options, &[], Stdio::null()).await;
     let client = reqwest::Client::new();
-    let up = async {
-        while !client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(60), up)
-        .await
-        .expect("the server never came up");
     let model = client
         .put(format!("{base}/api/v1/topology"))
         .bearer_auth(crate::helpers::ADMIN_TOKEN)

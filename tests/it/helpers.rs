@@ -198,3 +198,57 @@ impl Browser {
 
 /// Every test account's password.
 pub const PASSWORD: &str = "a long test password";
+
+/// The real `lockstep` binary, serving a test's database on a free port.
+pub struct RealServer;
+
+impl RealServer {
+    /// Starts the binary with `env` added and its standard output sent to
+    /// `stdout`; returns it and its base URL once `/healthz` answers.
+    pub async fn start(
+        options: &sqlx::postgres::PgConnectOptions,
+        env: &[(&str, &str)],
+        stdout: std::process::Stdio,
+    ) -> (std::process::Child, String) {
+        let url = format!(
+            "postgres://{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().expect("a test database")
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .env("DATABASE_URL", url)
+            .env("LOCKSTEP_ADDR", format!("127.0.0.1:{port}"))
+            .env("LOCKSTEP_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("LOCKSTEP_SCAN_INTERVAL", "0")
+            .env("LEPTOS_OUTPUT_NAME", "lockstep")
+            .env_remove("LOCKSTEP_DEMO")
+            .envs(env.iter().copied())
+            .stdout(stdout)
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("the lockstep binary");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let up = async {
+            while !client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), up)
+            .await
+            .expect("the server never came up");
+        (server, base)
+    }
+}

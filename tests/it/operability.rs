@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::{ndjson, post_events, spawn_app, Browser, TestApp};
+use crate::helpers::{ndjson, post_events, spawn_app, Browser, RealServer, TestApp, ADMIN_TOKEN};
 
 /// `(method, path)` of every operation the document describes.
 fn operations(document: &Value) -> BTreeSet<(String, String)> {
@@ -341,4 +341,51 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
             "the dashboard queries {name}, which /metrics does not serve"
         );
     }
+}
+
+/// In production mode (`LOCKSTEP_LOG_FORMAT=json`) every request is one
+/// JSON line: request id, route template, status, latency and the caller.
+#[sqlx::test]
+async fn each_request_is_one_json_log_line(
+    _: sqlx::postgres::PgPoolOptions,
+    options: sqlx::postgres::PgConnectOptions,
+) {
+    use std::io::BufRead;
+
+    let (mut server, base) = RealServer::start(
+        &options,
+        &[("LOCKSTEP_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+        std::process::Stdio::piped(),
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .get(format!("{base}/api/v1/findings/12345"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("x-request-id", "log-test-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    let stdout = server.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map(Result::unwrap)
+            .find(|line| line.contains("log-test-1"))
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(10), line)
+        .await
+        .expect("no log line for the request")
+        .unwrap()
+        .expect("the log ended");
+    server.kill().unwrap();
+    let entry: Value = serde_json::from_str(&line).expect("one JSON object per line");
+    assert_eq!(entry["request_id"], "log-test-1");
+    assert_eq!(entry["route"], "/api/v1/findings/:id");
+    assert_eq!(entry["path"], "/api/v1/findings/12345");
+    assert_eq!(entry["method"], "GET");
+    assert_eq!(entry["status"], 404);
+    assert_eq!(entry["actor"], "admin token");
+    assert!(entry["latency_ms"].as_f64().unwrap() > 0.0);
 }

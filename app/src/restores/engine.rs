@@ -96,7 +96,7 @@ restored as not materialized (
       and (x.key is null or x.deleted)
 )";
 
-/// A real restore's findings with their evidence, into `detected`: the
+/// A real restore's findings with their evidence (the rows of `detected`): the
 /// recovery protocol's newest cached copy a referrer holds of each target
 /// (it shrinks the amnesia and suggests repairing from the cache), and the
 /// suggested strategy.
@@ -108,11 +108,10 @@ copies as (
       and r.valid_to is null and not r.removed and r.cache is not null
     order by r.target_key, r.observed_at desc nulls last
 )
-insert into detected (kind, relation_id, source_service_id, source_key, target_service_id, target_key,
-                      observed_at, target_updated_at, amnesia_from, strategy, cached)
 select f.kind, f.relation_id, f.source_service_id, f.source_key, f.target_service_id, f.target_key,
-       f.observed_at, f.target_updated_at, greatest(f.amnesia_from, c.copy_at),
-       suggested_strategy(f.kind, f.on_broken, f.required, c.cache is not null, $3), c.cache
+       f.observed_at, f.target_updated_at, greatest(f.amnesia_from, c.copy_at) as amnesia_from,
+       suggested_strategy(f.kind, f.on_broken, f.required, c.cache is not null, $3) as strategy,
+       c.cache as cached
 from findings f left join copies c on f.incoming and c.target_key = f.target_key";
 
 /// Findings per kind and referring service (of an orphan: the service that
@@ -199,22 +198,16 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             .fetch_all(&mut *tx)
             .await?
     } else {
-        sqlx::query(
-            "create temp table detected (
-                 kind text not null, relation_id bigint, source_service_id bigint not null,
-                 source_key text not null, target_service_id bigint not null, target_key text not null,
-                 observed_at timestamptz, target_updated_at timestamptz, amnesia_from timestamptz,
-                 strategy text not null, cached jsonb
-             ) on commit drop",
-        )
+        // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL runs the
+        // SELECT of a CTAS with parallel workers, never that of an INSERT.
+        sqlx::query(&format!(
+            "create temp table detected on commit drop as with {FINDINGS}, {DETECT}"
+        ))
+        .bind(service_id)
+        .bind(taken_at)
+        .bind(event_sourced)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(&format!("with {FINDINGS}, {DETECT}"))
-            .bind(service_id)
-            .bind(taken_at)
-            .bind(event_sourced)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query_as(&count_query("", "detected"))
             .fetch_all(&mut *tx)
             .await?
