@@ -26,8 +26,13 @@ cargo test -p lockstep -p app --locked
 
 step "end-to-end (Playwright, release build, Chromium)"
 E2E_DATABASE_URL=$(lockstep_pg_database lockstep_e2e --fresh)
+# cargo-leptos can report success when the browser build fails (and then
+# never starts Playwright): trust Playwright's own record of the run.
+rm -f end2end/test-results/.last-run.json
 DATABASE_URL=$E2E_DATABASE_URL LOCKSTEP_ADMIN_TOKEN=e2e-admin-token \
   cargo leptos end-to-end --release
+grep -q '"status": *"passed"' end2end/test-results/.last-run.json 2>/dev/null \
+  || { echo "the Playwright suite did not run or did not pass" >&2; exit 1; }
 
 step "API against its OpenAPI document (validator, schemathesis)"
 scripts/api-check.sh

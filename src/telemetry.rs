@@ -6,7 +6,7 @@ use crate::cli::LogFormat;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,lockstep=debug,tower_http=info,sqlx=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,lockstep=debug,sqlx=warn,rust_sugiyama=warn"));
     let builder = fmt().with_env_filter(filter).with_target(true);
     match format {
         LogFormat::Pretty => builder.init(),

@@ -31,7 +31,7 @@ pub fn ApiPage() -> impl IntoView {
     }
 }
 
-fn document(reference: ApiReference) -> impl IntoView {
+fn document(reference: ApiReference) -> AnyView {
     view! {
         <p class="mb-6 max-w-3xl text-sm text-slate-600 dark:text-slate-400">
             {reference.description}
@@ -51,8 +51,9 @@ fn document(reference: ApiReference) -> impl IntoView {
                     {group.operations.into_iter().map(operation).collect_view()}
                 </div>
             </section>
-        }).collect_view()}
+        }.into_any()).collect_view()}
     }
+    .into_any()
 }
 
 fn method_class(method: &str) -> &'static str {
@@ -73,8 +74,10 @@ fn status_class(status: &str) -> &'static str {
 }
 
 /// One operation: method, path and summary; its parameters, body and
-/// responses when opened.
-fn operation(op: Operation) -> impl IntoView {
+/// responses when opened. Type-erased (`AnyView`): nested in the page's
+/// view, its full type overflows the compiler's query depth in the
+/// browser build.
+fn operation(op: Operation) -> AnyView {
     let badge = format!(
         "inline-block w-16 rounded px-2 py-0.5 text-center font-mono text-xs font-semibold {}",
         method_class(&op.method)
@@ -122,4 +125,5 @@ fn operation(op: Operation) -> impl IntoView {
             </div>
         </details>
     }
+    .into_any()
 }

@@ -198,8 +198,8 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             .fetch_all(&mut *tx)
             .await?
     } else {
-        // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL runs the
-        // SELECT of a CTAS with parallel workers, never that of an INSERT.
+        // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL may plan
+        // the SELECT of a CTAS with parallel workers, never that of an INSERT.
         sqlx::query(&format!(
             "create temp table detected on commit drop as with {FINDINGS}, {DETECT}"
         ))
