@@ -110,11 +110,10 @@ async fn the_schema_follows_the_citus_plan(pool: PgPool) {
 
 /// What keeps the migrated schema from being distributed as planned.
 async fn problems(pool: &PgPool) -> Vec<String> {
-    let pool = pool.clone();
     let plan = plan();
     let mut problems = Vec::new();
 
-    for table in tables(&pool).await {
+    for table in tables(pool).await {
         match plan.get(&table) {
             None => problems.push(format!("{table} is not placed in deploy/citus.sql")),
             Some(Placement::Distributed(column)) => {
@@ -124,7 +123,7 @@ async fn problems(pool: &PgPool) -> Vec<String> {
                 )
                 .bind(&table)
                 .bind(column)
-                .fetch_optional(&pool)
+                .fetch_optional(pool)
                 .await
                 .unwrap();
                 match nullable {
@@ -132,7 +131,7 @@ async fn problems(pool: &PgPool) -> Vec<String> {
                     Some(true) => problems.push(format!("{table}.{column} may be null")),
                     Some(false) => {}
                 }
-                for (index, columns) in unique_keys(&pool, &table).await {
+                for (index, columns) in unique_keys(pool, &table).await {
                     if !columns.contains(column) {
                         problems.push(format!(
                             "{table}: unique {index} ({}) lacks the distribution column {column}",
@@ -147,7 +146,7 @@ async fn problems(pool: &PgPool) -> Vec<String> {
     for table in plan.keys() {
         let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null")
             .bind(table)
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
         if !exists {
@@ -157,7 +156,7 @@ async fn problems(pool: &PgPool) -> Vec<String> {
         }
     }
 
-    for (name, from, from_columns, to, to_columns) in foreign_keys(&pool).await {
+    for (name, from, from_columns, to, to_columns) in foreign_keys(pool).await {
         let placement = |t: &str| plan.get(t).cloned();
         match (placement(&from), placement(&to)) {
             // Into a reference table: allowed from anywhere.
