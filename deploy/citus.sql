@@ -23,6 +23,8 @@ select create_reference_table('backup');
 select create_reference_table('restore');
 select create_reference_table('scan');
 select create_reference_table('service_token');
+select create_reference_table('service_count');
+select create_reference_table('relation_count');
 
 -- Distributed, co-located by service id.
 select create_distributed_table('entity', 'service_id');

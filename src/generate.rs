@@ -5,7 +5,7 @@
 //! goes through the real ingest path (one COPY-based snapshot per service).
 
 use anyhow::Context;
-use app::inventory::{db as inventory, events, snapshot};
+use app::inventory::{db as inventory, events, queries, snapshot};
 use app::topology::{db as topology, model::*};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
@@ -166,6 +166,10 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
         }
         tracing::info!(service = %service.name, progress = format!("{}/{}", i + 1, sizes.services), "generated");
     }
+    // Count now, so the overview's first view after a load reads counts.
+    queries::recount(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("counting the inventory: {e}"))?;
     let size: String =
         sqlx::query_scalar("select pg_size_pretty(pg_database_size(current_database()))")
             .fetch_one(pool)

@@ -557,3 +557,120 @@ async fn a_snapshot_records_the_difference_and_removes_what_is_absent(pool: PgPo
     assert_eq!(bad.status(), 422);
     assert_eq!(count(&pool, "entity_version").await, versions);
 }
+
+/// Live entities, references held and referred to, counted the slow way.
+async fn brute_counts(pool: &PgPool) -> Vec<(String, i64, i64, i64)> {
+    sqlx::query_as(
+        "select s.name,
+                (select count(*) from entity e where e.service_id = s.service_id and not e.deleted),
+                (select count(*) from reference_version r where r.source_service_id = s.service_id
+                   and r.valid_to is null and not r.removed),
+                (select count(*) from reference_version r where r.target_service_id = s.service_id
+                   and r.valid_to is null and not r.removed)
+         from service s order by s.name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn overview_counts(pool: &PgPool) -> Vec<(String, i64, i64, i64)> {
+    app::inventory::queries::overview(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.name, s.entities, s.outgoing, s.incoming))
+        .collect()
+}
+
+#[sqlx::test]
+async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPool) {
+    let app = shop(&pool).await;
+    customers(&app, &["C/1", "C/2", "C/3"]).await;
+    let reference = |from: &str, to: &str, observed: &str| {
+        json!({"type": "reference", "from": from, "relation": "order.customer", "to": to,
+               "observed": observed})
+    };
+    let entity_line =
+        |key: &str| json!({"type": "entity", "key": key, "at": "2026-11-01T09:00:00Z"});
+    // orders' first snapshot: nothing to compare with.
+    let first = ndjson(&[
+        entity_line("O/1"),
+        entity_line("O/2"),
+        reference("O/1", "C/1", "2026-11-01T08:00:00Z"),
+        reference("O/2", "C/1", "2026-11-01T08:00:00Z"),
+        reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
+    ]);
+    let response = put_snapshot(&app, "orders", "?at=2026-11-01T10:00:00Z", &first).await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"applied": 5, "replayed": 0})
+    );
+    assert_eq!(entity(&pool, "customers", "C/1").await.2, 2);
+    assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
+    assert_eq!(
+        overview_counts(&pool).await,
+        vec![("customers".into(), 3, 0, 3), ("orders".into(), 2, 3, 0)]
+    );
+
+    // The next one re-observes O/1 → C/1, drops O/2 → C/1, adds O/2 → C/3.
+    let second = ndjson(&[
+        entity_line("O/1"),
+        entity_line("O/2"),
+        reference("O/1", "C/1", "2026-11-01T11:00:00Z"),
+        reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
+        reference("O/2", "C/3", "2026-11-01T08:00:00Z"),
+    ]);
+    let response = put_snapshot(&app, "orders", "?at=2026-11-01T12:00:00Z", &second).await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"applied": 3, "replayed": 0})
+    );
+    let chain: Vec<(String, Option<String>, bool)> = sqlx::query_as(
+        "select to_char(valid_from at time zone 'UTC', 'HH24:MI'),
+                to_char(valid_to at time zone 'UTC', 'HH24:MI'), removed
+         from reference_version where source_key = 'O/1' order by valid_from",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        chain,
+        vec![
+            ("10:00".into(), Some("12:00".into()), false),
+            ("12:00".into(), None, false)
+        ],
+        "the re-observed reference's first version ends where the second starts"
+    );
+    for (key, dependents) in [("C/1", 1), ("C/2", 1), ("C/3", 1)] {
+        assert_eq!(entity(&pool, "customers", key).await.2, dependents, "{key}");
+    }
+    assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
+
+    // Events count too: a customer deleted, a reference removed.
+    post_events(
+        &app,
+        "orders",
+        None,
+        &ndjson(&[
+            json!({"type": "reference", "from": "O/2", "relation": "order.customer",
+                         "to": "C/3", "at": "2026-11-01T13:00:00Z", "removed": true}),
+        ]),
+    )
+    .await;
+    post_events(
+        &app,
+        "customers",
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": "C/3", "at": "2026-11-01T13:00:00Z",
+                         "deleted": true}),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        overview_counts(&pool).await,
+        vec![("customers".into(), 2, 0, 2), ("orders".into(), 2, 2, 0)]
+    );
+    assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
+}

@@ -1,6 +1,6 @@
 //! The inventory's SQL: applying a batch of events set-based (arrays
-//! unnested in one statement per table, never a loop of inserts), keeping
-//! the version chains, current entities and dependency counters in step.
+//! unnested in one statement per table, never a loop of inserts); what the
+//! writes change is followed up by `changes`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
+use super::changes;
 use super::events::{Events, ReferenceEvent};
 use crate::error::AppError;
 use crate::problem::Problem;
@@ -48,30 +49,16 @@ pub(super) struct RelationEnds {
 /// the writes; any problem rolls everything back.
 pub async fn apply(db: &PgPool, service: ServiceRef, events: Events) -> Result<Applied, AppError> {
     let mut tx = db.begin().await?;
+    let service = lock(&mut tx, service).await?;
     let total = events.len();
     let events = drop_replays(&mut tx, service, events).await?;
     let relations = check(&mut tx, service, &events).await?;
 
+    changes::track(&mut tx).await?;
     write_entities(&mut tx, service, &events).await?;
     write_references(&mut tx, service, &events.references, &relations).await?;
-
-    let keys: Vec<&str> = events.entities.iter().map(|e| e.key.as_str()).collect();
-    let sources: Vec<&str> = events.references.iter().map(|r| r.from.as_str()).collect();
-    chain_entity_versions(&mut tx, service, &keys).await?;
-    chain_reference_versions(&mut tx, service, &sources).await?;
-    refresh_entities(&mut tx, service, &keys).await?;
-
-    // Counters change for the targets of touched references and for the
-    // entities that just appeared.
-    let mut targets: Vec<(i64, String)> = events
-        .references
-        .iter()
-        .map(|r| (relations[&r.relation].to_service_id, r.to.clone()))
-        .collect();
-    targets.extend(keys.iter().map(|k| (service.service_id, k.to_string())));
-    refresh_dependents(&mut tx, &targets).await?;
-    let ats: Vec<DateTime<Utc>> = events.entities.iter().map(|e| e.at).collect();
-    close_amnesia(&mut tx, service, &keys, &ats).await?;
+    changes::follow(&mut tx, service, changes::Histories::ALL).await?;
+    changes::close_amnesia(&mut tx, service).await?;
 
     tx.commit().await?;
     let applied = events.len();
@@ -79,6 +66,23 @@ pub async fn apply(db: &PgPool, service: ServiceRef, events: Events) -> Result<A
         applied,
         replayed: total - applied,
     })
+}
+
+/// Takes the service for this transaction: one ingest or restore of a
+/// service at a time, so two writers never insert the same version and a
+/// restore's new epoch is never written over. Returns the service with its
+/// epoch as of now (a restore may have begun a new one since it was looked
+/// up).
+pub(super) async fn lock(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+) -> Result<ServiceRef, AppError> {
+    Ok(sqlx::query_as::<_, ServiceRef>(
+        "select service_id, epoch from service where service_id = $1 for no key update",
+    )
+    .bind(service.service_id)
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Records the batch's sequence numbers; events whose number was already
@@ -196,13 +200,16 @@ async fn write_entities(
     let data: Vec<Option<Value>> = events.entities.iter().map(|e| e.data.clone()).collect();
     // Two events for the same key and instant: the later line wins.
     sqlx::query(
-        "insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
+        "with written as (
+         insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
          select distinct on (key, at) $1, key, at, $2, deleted, data
          from unnest($3::text[], $4::timestamptz[], $5::bool[], $6::jsonb[]) with ordinality
               as e(key, at, deleted, data, n)
          order by key, at, n desc
          on conflict (service_id, key, updated_at) do update
-             set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch",
+             set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch
+         returning key, updated_at)
+         insert into touched_entity select key, updated_at from written",
     )
     .bind(service.service_id)
     .bind(service.epoch)
@@ -238,7 +245,8 @@ async fn write_references(
     let caches: Vec<Option<Value>> = references.iter().map(|r| r.cache.clone()).collect();
     let removed: Vec<bool> = references.iter().map(|r| r.removed).collect();
     sqlx::query(
-        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+        "with written as (
+         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
                                         relation_id, observed_at, cache, removed, valid_from)
          select distinct on (target, to_key, from_key, relation_id, at)
                 target, to_key, $1, from_key, relation_id, observed, cache, removed, at
@@ -247,7 +255,9 @@ async fn write_references(
               as r(target, to_key, from_key, relation_id, observed, cache, removed, at, n)
          order by target, to_key, from_key, relation_id, at, n desc
          on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed",
+         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed
+         returning target_service_id, target_key, source_key)
+         insert into touched_reference select * from written",
     )
     .bind(service.service_id)
     .bind(&targets)
@@ -259,147 +269,6 @@ async fn write_references(
     .bind(&removed)
     .bind(&ats)
     .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Re-links each touched entity's versions in time order (events may arrive
-/// out of order): every version is valid until the next one.
-pub async fn chain_entity_versions(
-    conn: &mut PgConnection,
-    service: ServiceRef,
-    keys: &[&str],
-) -> Result<(), AppError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "update entity_version v set valid_to = n.next
-         from (select key, updated_at,
-                      lead(updated_at) over (partition by key order by updated_at) as next
-               from entity_version where service_id = $1 and key = any($2)) n
-         where v.service_id = $1 and v.key = n.key and v.updated_at = n.updated_at
-           and v.valid_to is distinct from n.next",
-    )
-    .bind(service.service_id)
-    .bind(keys)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The same for the references held by the touched source entities.
-pub async fn chain_reference_versions(
-    conn: &mut PgConnection,
-    service: ServiceRef,
-    sources: &[&str],
-) -> Result<(), AppError> {
-    if sources.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "update reference_version v set valid_to = n.next
-         from (select target_service_id, target_key, source_key, relation_id, valid_from,
-                      lead(valid_from) over (partition by target_service_id, target_key, source_key, relation_id
-                                             order by valid_from) as next
-               from reference_version where source_service_id = $1 and source_key = any($2)) n
-         where v.source_service_id = $1 and v.source_key = n.source_key
-           and v.target_service_id = n.target_service_id and v.target_key = n.target_key
-           and v.relation_id = n.relation_id and v.valid_from = n.valid_from
-           and v.valid_to is distinct from n.next",
-    )
-    .bind(service.service_id)
-    .bind(sources)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Brings the current-state rows of the touched entities up to their
-/// latest version.
-pub async fn refresh_entities(
-    conn: &mut PgConnection,
-    service: ServiceRef,
-    keys: &[&str],
-) -> Result<(), AppError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "insert into entity (service_id, key, updated_at, epoch, deleted)
-         select distinct on (key) service_id, key, updated_at, epoch, deleted
-         from entity_version where service_id = $1 and key = any($2)
-         order by key, updated_at desc
-         on conflict (service_id, key) do update
-             set updated_at = excluded.updated_at, epoch = excluded.epoch, deleted = excluded.deleted",
-    )
-    .bind(service.service_id)
-    .bind(keys)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Recounts live incoming references for the given entities. An entity
-/// deleted while still referred to is flagged `to_delete` (spec §2).
-pub async fn refresh_dependents(
-    conn: &mut PgConnection,
-    targets: &[(i64, String)],
-) -> Result<(), AppError> {
-    if targets.is_empty() {
-        return Ok(());
-    }
-    let services: Vec<i64> = targets.iter().map(|t| t.0).collect();
-    let keys: Vec<&str> = targets.iter().map(|t| t.1.as_str()).collect();
-    sqlx::query(
-        "update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
-         from (select t.service_id, t.key,
-                      (select count(*) from reference_version r
-                       where r.target_service_id = t.service_id and r.target_key = t.key
-                         and r.valid_to is null and not r.removed)::int as n
-               from (select distinct service_id, key from unnest($1::bigint[], $2::text[]) as u(service_id, key)) t) c
-         where e.service_id = c.service_id and e.key = c.key
-           and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)",
-    )
-    .bind(&services)
-    .bind(&keys)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The first write after a restore ends the amnesia (spec §2): of each
-/// restored entity written now, and of the restore itself.
-pub(super) async fn close_amnesia(
-    conn: &mut PgConnection,
-    service: ServiceRef,
-    keys: &[&str],
-    ats: &[DateTime<Utc>],
-) -> Result<(), AppError> {
-    if keys.is_empty() || service.epoch == 0 {
-        return Ok(()); // never restored
-    }
-    sqlx::query(
-        "update finding f set amnesia_to = w.at
-         from (select key, min(at) as at from unnest($2::text[], $3::timestamptz[]) as w(key, at)
-               group by key) w, restore r
-         where f.target_service_id = $1 and f.target_key = w.key and f.restore_id = r.restore_id
-           and f.amnesia_from is not null and f.amnesia_to is null and w.at >= r.restored_at",
-    )
-    .bind(service.service_id)
-    .bind(keys)
-    .bind(ats)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "update restore r
-         set amnesia_to = (select min(a) from unnest($2::timestamptz[]) a where a >= r.restored_at)
-         where r.service_id = $1 and not r.drill and r.amnesia_to is null
-           and exists (select 1 from unnest($2::timestamptz[]) a where a >= r.restored_at)",
-    )
-    .bind(service.service_id)
-    .bind(ats)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }

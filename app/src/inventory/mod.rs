@@ -3,12 +3,14 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod changes;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod events;
 pub mod model;
 #[cfg(feature = "ssr")]
-mod queries;
+pub mod queries;
 #[cfg(feature = "ssr")]
 pub mod scan;
 #[cfg(feature = "ssr")]

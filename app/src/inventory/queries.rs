@@ -5,23 +5,53 @@ use sqlx::PgPool;
 use super::model::*;
 use crate::error::AppError;
 
-/// Live-reference predicate, matching the partial indexes.
+/// Live-reference predicate, matching the partial index on targets.
 const LIVE: &str = "r.valid_to is null and not r.removed";
 
 pub async fn overview(db: &PgPool) -> Result<Vec<ServiceInventory>, AppError> {
-    Ok(sqlx::query_as::<_, ServiceInventory>(&format!(
-        "select s.name,
-                (select count(*) from entity e where e.service_id = s.service_id and not e.deleted) as entities,
-                (select count(*) from reference_version r where r.source_service_id = s.service_id and {LIVE}) as outgoing,
-                (select count(*) from reference_version r where r.target_service_id = s.service_id and {LIVE}) as incoming,
-                greatest((select max(v.recorded_at) from entity_version v where v.service_id = s.service_id),
-                         (select max(r.recorded_at) from reference_version r where r.source_service_id = s.service_id))
-                    as last_event,
+    recount(db).await?;
+    Ok(sqlx::query_as::<_, ServiceInventory>(
+        "select s.name, coalesce(c.entities, 0) as entities,
+                coalesce((select sum(n.live) from relation rel join relation_count n using (relation_id)
+                          where rel.from_service_id = s.service_id), 0)::bigint as outgoing,
+                coalesce((select sum(n.live) from relation rel join relation_count n using (relation_id)
+                          where rel.to_service_id = s.service_id), 0)::bigint as incoming,
+                c.last_event,
                 (select count(*) from backup b where b.service_id = s.service_id) as backups
-         from service s order by s.name"
-    ))
+         from service s left join service_count c using (service_id)
+         order by s.name",
+    )
     .fetch_all(db)
     .await?)
+}
+
+/// Counts again the services written since they were last counted: their
+/// live entities, and the live references of each relation they hold.
+pub async fn recount(db: &PgPool) -> Result<(), AppError> {
+    sqlx::query(&format!(
+        "with stale as (
+             select service_id, changes from service_count where counted < changes
+         ), entities as (
+             select e.service_id, count(*) as n from entity e join stale using (service_id)
+             where not e.deleted group by e.service_id
+         ), live as (
+             select r.relation_id, count(*) as n
+             from stale s join reference_version r on r.source_service_id = s.service_id
+             where {LIVE} group by r.relation_id
+         ), relations as (
+             insert into relation_count (relation_id, live)
+             select rel.relation_id, coalesce(live.n, 0)
+             from stale s join relation rel on rel.from_service_id = s.service_id
+             left join live using (relation_id)
+             on conflict (relation_id) do update set live = excluded.live
+         )
+         update service_count c set entities = coalesce(e.n, 0), counted = s.changes
+         from stale s left join entities e using (service_id)
+         where c.service_id = s.service_id and c.counted < s.changes"
+    ))
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn service(db: &PgPool, name: &str) -> Result<ServiceDetail, AppError> {
@@ -30,17 +60,17 @@ pub async fn service(db: &PgPool, name: &str) -> Result<ServiceDetail, AppError>
         .into_iter()
         .find(|s| s.name == name)
         .ok_or_else(|| AppError::NotFound(format!("service {name:?}")))?;
-    let relations = sqlx::query_as::<_, RelationCount>(&format!(
+    let relations = sqlx::query_as::<_, RelationCount>(
         "select rel.name as relation, other.name as other, rel.from_service_id = s.service_id as outgoing,
-                (select count(*) from reference_version r
-                 where r.relation_id = rel.relation_id and {LIVE}) as references
+                coalesce(n.live, 0) as references
          from service s
          join relation rel on s.service_id in (rel.from_service_id, rel.to_service_id)
          join service other on other.service_id =
               case when rel.from_service_id = s.service_id then rel.to_service_id else rel.from_service_id end
+         left join relation_count n on n.relation_id = rel.relation_id
          where s.name = $1
-         order by outgoing desc, rel.name"
-    ))
+         order by outgoing desc, rel.name",
+    )
     .bind(name)
     .fetch_all(db)
     .await?;

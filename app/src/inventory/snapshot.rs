@@ -8,10 +8,13 @@
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use std::collections::HashMap;
 
-use super::db::{self, Applied, ServiceRef};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::changes;
+use super::db::{self, Applied, RelationEnds, ServiceRef};
 use super::events::Events;
 use crate::error::AppError;
 
@@ -31,26 +34,159 @@ pub async fn apply(
     snapshot: Events,
 ) -> Result<Applied, AppError> {
     let mut tx = db.begin().await?;
-    // Every join below is one set against another. Right after a large load
-    // the planner's statistics lag behind (autovacuum has not analysed the
-    // new rows yet) and it picks nested loops over what it believes are
-    // empty tables: a 150k-row snapshot took 20 minutes instead of seconds.
-    // Hash and merge joins are right at every size here.
-    sqlx::query("set local enable_nestloop = off")
-        .execute(&mut *tx)
-        .await?;
+    let service = db::lock(&mut tx, service).await?;
     let relations = db::check(&mut tx, service, &snapshot).await?;
+    let histories = changes::Histories::of(&mut tx, service).await?;
+    changes::track(&mut tx).await?;
 
     // Staging tables without indexes or constraints: COPY at full speed.
     for table in [
-        "create temp table snapshot_entity (key text, updated_at timestamptz, data jsonb) on commit drop",
-        "create temp table snapshot_reference (target_service_id bigint, target_key text, source_key text,
-                                               relation_id bigint, observed_at timestamptz, cache jsonb)
+        "create temp table snapshot_entity (key text collate \"C\", updated_at timestamptz, data jsonb)
+             on commit drop",
+        "create temp table snapshot_reference (target_service_id bigint, target_key text collate \"C\",
+                                               source_key text collate \"C\", relation_id bigint,
+                                               observed_at timestamptz, cache jsonb)
              on commit drop",
     ] {
         sqlx::query(table).execute(&mut *tx).await?;
     }
+    copy_in(&mut tx, "snapshot_entity", entity_rows(&snapshot)).await?;
+    copy_in(
+        &mut tx,
+        "snapshot_reference",
+        reference_rows(&snapshot, &relations),
+    )
+    .await?;
+    // Temporary tables are never auto-analyzed: without statistics the
+    // anti-joins below fall back to nested loops.
+    for table in ["analyze snapshot_entity", "analyze snapshot_reference"] {
+        sqlx::query(table).execute(&mut *tx).await?;
+    }
 
+    // Every join of the difference is one set against another. Right after a
+    // large load the planner's statistics of the inventory lag behind
+    // (autovacuum has not analysed the new rows yet) and it picks nested
+    // loops over what it believes are empty tables: a 150k-row snapshot took
+    // 20 minutes instead of seconds. Hash and merge joins are right at every
+    // size here.
+    sqlx::query("set local enable_nestloop = off")
+        .execute(&mut *tx)
+        .await?;
+
+    // Entities: new or changed ones get their reported version, the live
+    // ones the snapshot lacks a deletion at `at`.
+    sqlx::query(
+        "with written as (
+         insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
+         select distinct on (s.key) $1, s.key, s.updated_at, $2, false, s.data
+         from snapshot_entity s
+         left join entity e on e.service_id = $1 and e.key = s.key
+         where e.key is null or e.deleted or e.updated_at < s.updated_at
+         order by s.key, s.updated_at desc
+         on conflict (service_id, key, updated_at) do update set deleted = false, data = excluded.data
+         returning key)
+         insert into touched_entity select key, $3 from written",
+    )
+    .bind(service.service_id)
+    .bind(service.epoch)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    if histories.entities {
+        sqlx::query(
+            "with written as (
+             insert into entity_version (service_id, key, updated_at, epoch, deleted)
+             select e.service_id, e.key, greatest($2, e.updated_at), $3, true
+             from entity e
+             where e.service_id = $1 and not e.deleted
+               and not exists (select 1 from snapshot_entity s where s.key = e.key)
+             on conflict (service_id, key, updated_at) do update set deleted = true
+             returning key)
+             insert into touched_entity select key, $2 from written",
+        )
+        .bind(service.service_id)
+        .bind(at)
+        .bind(service.epoch)
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    // References: new or re-observed ones added at `at` (in the primary
+    // key's order, so the index is written page after page), live ones the
+    // snapshot lacks removed at `at`. A service's first
+    // snapshot has nothing to compare with: its references are all new, and
+    // (the service being locked) none can clash with an existing version.
+    let (unchanged, on_conflict) = if histories.references {
+        (
+            "where not exists (
+                 select 1 from reference_version r
+                 where r.target_service_id = s.target_service_id and r.target_key = s.target_key
+                   and r.source_service_id = $1 and r.source_key = s.source_key
+                   and r.relation_id = s.relation_id and r.valid_to is null and not r.removed
+                   and r.observed_at is not distinct from s.observed_at)",
+            "on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+             do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false",
+        )
+    } else {
+        ("", "")
+    };
+    sqlx::query(&format!(
+        "with written as (
+         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                        relation_id, observed_at, cache, valid_from)
+         select distinct on (s.target_service_id, s.target_key, s.source_key, s.relation_id)
+                s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at, s.cache, $2
+         from snapshot_reference s
+         {unchanged}
+         order by s.target_service_id, s.target_key, s.source_key, s.relation_id
+         {on_conflict}
+         returning target_service_id, target_key, source_key)
+         insert into touched_reference select * from written"
+    ))
+    .bind(service.service_id)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    if histories.references {
+        sqlx::query(
+            "with written as (
+             insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                            relation_id, observed_at, valid_from, removed)
+             select r.target_service_id, r.target_key, r.source_service_id, r.source_key, r.relation_id,
+                    r.observed_at, greatest($2, r.valid_from), true
+             from reference_version r
+             where r.source_service_id = $1 and r.valid_to is null and not r.removed
+               and not exists (
+                   select 1 from snapshot_reference s
+                   where s.target_service_id = r.target_service_id and s.target_key = r.target_key
+                     and s.source_key = r.source_key and s.relation_id = r.relation_id)
+             on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+             do update set removed = true
+             returning target_service_id, target_key, source_key)
+             insert into touched_reference select * from written",
+        )
+        .bind(service.service_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    // What follows is keyed lookups of the changed rows: nested loops over
+    // the (analysed) change tables are right for them.
+    sqlx::query("set local enable_nestloop = on")
+        .execute(&mut *tx)
+        .await?;
+    changes::follow(&mut tx, service, histories).await?;
+    changes::close_amnesia(&mut tx, service).await?;
+    let applied = changes::count(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Applied {
+        applied,
+        replayed: 0,
+    })
+}
+
+fn entity_rows(snapshot: &Events) -> String {
     let mut rows = String::new();
     for e in &snapshot.entities {
         let data = e.data.as_ref().map(|d| d.to_string());
@@ -61,12 +197,10 @@ pub async fn apply(
         field(&mut rows, data.as_deref());
         rows.push('\n');
     }
-    let mut copy = tx
-        .copy_in_raw("copy snapshot_entity from stdin (format csv)")
-        .await?;
-    copy.send(rows.into_bytes()).await?;
-    copy.finish().await?;
+    rows
+}
 
+fn reference_rows(snapshot: &Events, relations: &HashMap<String, RelationEnds>) -> String {
     let mut rows = String::new();
     for r in &snapshot.references {
         let ends = &relations[&r.relation];
@@ -81,108 +215,14 @@ pub async fn apply(
         field(&mut rows, cache.as_deref());
         rows.push('\n');
     }
-    let mut copy = tx
-        .copy_in_raw("copy snapshot_reference from stdin (format csv)")
+    rows
+}
+
+async fn copy_in(conn: &mut PgConnection, table: &str, rows: String) -> Result<(), AppError> {
+    let mut copy = conn
+        .copy_in_raw(&format!("copy {table} from stdin (format csv)"))
         .await?;
     copy.send(rows.into_bytes()).await?;
     copy.finish().await?;
-
-    // Temporary tables are never auto-analyzed: without statistics the
-    // anti-joins below fall back to nested loops.
-    for table in ["analyze snapshot_entity", "analyze snapshot_reference"] {
-        sqlx::query(table).execute(&mut *tx).await?;
-    }
-
-    // Entities: new or changed ones get their reported version, the live
-    // ones the snapshot lacks a deletion at `at`.
-    let mut keys: Vec<String> = sqlx::query_scalar(
-        "insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
-         select distinct on (s.key) $1, s.key, s.updated_at, $2, false, s.data
-         from snapshot_entity s
-         left join entity e on e.service_id = $1 and e.key = s.key
-         where e.key is null or e.deleted or e.updated_at < s.updated_at
-         order by s.key, s.updated_at desc
-         on conflict (service_id, key, updated_at) do update set deleted = false, data = excluded.data
-         returning key",
-    )
-    .bind(service.service_id)
-    .bind(service.epoch)
-    .fetch_all(&mut *tx)
-    .await?;
-    let deleted: Vec<String> = sqlx::query_scalar(
-        "insert into entity_version (service_id, key, updated_at, epoch, deleted)
-         select e.service_id, e.key, greatest($2, e.updated_at), $3, true
-         from entity e
-         where e.service_id = $1 and not e.deleted
-           and not exists (select 1 from snapshot_entity s where s.key = e.key)
-         on conflict (service_id, key, updated_at) do update set deleted = true
-         returning key",
-    )
-    .bind(service.service_id)
-    .bind(at)
-    .bind(service.epoch)
-    .fetch_all(&mut *tx)
-    .await?;
-    keys.extend(deleted);
-
-    // References: new or re-observed ones added at `at`, live ones the
-    // snapshot lacks removed at `at`.
-    let added: Vec<(i64, String, String)> = sqlx::query_as(
-        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, cache, valid_from)
-         select distinct on (s.target_service_id, s.target_key, s.source_key, s.relation_id)
-                s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at, s.cache, $2
-         from snapshot_reference s
-         where not exists (
-             select 1 from reference_version r
-             where r.target_service_id = s.target_service_id and r.target_key = s.target_key
-               and r.source_service_id = $1 and r.source_key = s.source_key and r.relation_id = s.relation_id
-               and r.valid_to is null and not r.removed
-               and r.observed_at is not distinct from s.observed_at)
-         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false
-         returning target_service_id, target_key, source_key",
-    )
-    .bind(service.service_id)
-    .bind(at)
-    .fetch_all(&mut *tx)
-    .await?;
-    let removed: Vec<(i64, String, String)> = sqlx::query_as(
-        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, valid_from, removed)
-         select r.target_service_id, r.target_key, r.source_service_id, r.source_key, r.relation_id,
-                r.observed_at, greatest($2, r.valid_from), true
-         from reference_version r
-         where r.source_service_id = $1 and r.valid_to is null and not r.removed
-           and not exists (
-               select 1 from snapshot_reference s
-               where s.target_service_id = r.target_service_id and s.target_key = r.target_key
-                 and s.source_key = r.source_key and s.relation_id = r.relation_id)
-         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set removed = true
-         returning target_service_id, target_key, source_key",
-    )
-    .bind(service.service_id)
-    .bind(at)
-    .fetch_all(&mut *tx)
-    .await?;
-
-    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let sources: Vec<&str> = added.iter().chain(&removed).map(|r| r.2.as_str()).collect();
-    db::chain_entity_versions(&mut tx, service, &key_refs).await?;
-    db::chain_reference_versions(&mut tx, service, &sources).await?;
-    db::refresh_entities(&mut tx, service, &key_refs).await?;
-    let mut targets: Vec<(i64, String)> = added
-        .iter()
-        .chain(&removed)
-        .map(|r| (r.0, r.1.clone()))
-        .collect();
-    targets.extend(keys.iter().map(|k| (service.service_id, k.clone())));
-    db::refresh_dependents(&mut tx, &targets).await?;
-    db::close_amnesia(&mut tx, service, &key_refs, &vec![at; key_refs.len()]).await?;
-    tx.commit().await?;
-    Ok(Applied {
-        applied: keys.len() + added.len() + removed.len(),
-        replayed: 0,
-    })
+    Ok(())
 }

@@ -12,7 +12,7 @@ use sqlx::{PgConnection, PgPool};
 use super::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
 use super::progress::Tracker;
 use crate::error::AppError;
-use crate::inventory::db::{self as inventory, ServiceRef};
+use crate::inventory::{changes, db::ServiceRef};
 
 /// Which state the service goes back to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -336,8 +336,10 @@ async fn roll_back(
     restored_at: DateTime<Utc>,
     tracker: &mut Tracker,
 ) -> Result<(), AppError> {
-    let keys: Vec<String> = sqlx::query_scalar(
-        "insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
+    changes::track(conn).await?;
+    sqlx::query(
+        "with written as (
+         insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
          select $1, c.key, $3, $4, coalesce(v.deleted, true), v.data
          from (select distinct key from entity_version where service_id = $1 and updated_at > $2) c
          left join lateral (
@@ -346,16 +348,18 @@ async fn roll_back(
              order by v.updated_at desc limit 1) v on true
          on conflict (service_id, key, updated_at) do update
              set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch
-         returning key",
+         returning key, updated_at)
+         insert into touched_entity select * from written",
     )
     .bind(service.service_id)
     .bind(taken_at)
     .bind(restored_at)
     .bind(service.epoch)
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
-    let references: Vec<(i64, String, String)> = sqlx::query_as(
-        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+    sqlx::query(
+        "with written as (
+         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
                                         relation_id, observed_at, cache, removed, valid_from)
          select c.target_service_id, c.target_key, $1, c.source_key, c.relation_id,
                 v.observed_at, v.cache, coalesce(v.removed, true), $3
@@ -369,22 +373,15 @@ async fn roll_back(
              order by v.valid_from desc limit 1) v on true
          on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
          do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed
-         returning target_service_id, target_key, source_key",
+         returning target_service_id, target_key, source_key)
+         insert into touched_reference select * from written",
     )
     .bind(service.service_id)
     .bind(taken_at)
     .bind(restored_at)
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
 
     tracker.step("Re-linking version histories and dependency counters");
-    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let sources: Vec<&str> = references.iter().map(|r| r.2.as_str()).collect();
-    inventory::chain_entity_versions(conn, service, &key_refs).await?;
-    inventory::chain_reference_versions(conn, service, &sources).await?;
-    inventory::refresh_entities(conn, service, &key_refs).await?;
-    let mut targets: Vec<(i64, String)> = references.into_iter().map(|r| (r.0, r.1)).collect();
-    targets.extend(keys.into_iter().map(|k| (service.service_id, k)));
-    inventory::refresh_dependents(conn, &targets).await?;
-    Ok(())
+    changes::follow(conn, service, changes::Histories::ALL).await
 }

@@ -123,7 +123,8 @@ async fn refuse_inventory_loss(
          union all
          select 'relation ' || r.name from relation r
          where r.name <> all($2)
-           and exists (select 1 from reference_version v where v.relation_id = r.relation_id)
+           and exists (select 1 from reference_version v
+                     where v.source_service_id = r.from_service_id and v.relation_id = r.relation_id)
          order by 1",
     )
     .bind(keep_services)
