@@ -12,7 +12,13 @@ alter table finding
     alter column source_key type text collate "C",
     alter column target_key type text collate "C";
 
--- Every ingest paid for this index; its one reader, the per-relation count
--- of live references, now starts from the source service and is served by
--- reference_version_source_idx.
+-- Every ingest paid for these indexes. The references a service holds are
+-- read whole (a snapshot's difference, a restore's lost references, the
+-- overview's recount) or by identity, which the primary key serves from the
+-- target's side; the index on the source's keys, written in random order
+-- (a snapshot arrives in target order), cost a snapshot more than the
+-- table itself. An index on the source service alone is written in heap
+-- order (deduplicated, it appends) and finds all of a service's references.
 drop index reference_live_source_idx;
+drop index reference_version_source_idx;
+create index reference_version_source_idx on reference_version (source_service_id);

@@ -5,8 +5,12 @@
 //! Every writer (events, snapshots, a restore's rollback) records what it
 //! changed in two temporary tables, filled straight from its INSERT's
 //! RETURNING; the statements here read them. The changed keys never travel
-//! to Rust and back as arrays — for a snapshot of 150,000 references that
-//! round trip cost more than the statements that use them.
+//! to Rust and back — for a snapshot of 150,000 references that round trip
+//! cost more than the statements that use them. They are read as arrays
+//! (`key = any(array(select …))`), which the primary keys serve whatever the
+//! planner believes about rows written moments ago; as joins, stale
+//! statistics made PostgreSQL loop over the change table for every row of
+//! a service it believed empty.
 
 use sqlx::PgConnection;
 
@@ -86,7 +90,7 @@ pub async fn follow(
         chain_reference_versions(conn, service).await?;
     }
     refresh_entities(conn, service).await?;
-    refresh_dependents(conn, service).await?;
+    refresh_dependents(conn, service, histories).await?;
     // The overview's counts of this service are stale from now on.
     sqlx::query(
         "insert into service_count (service_id, changes, last_event) values ($1, 1, now())
@@ -110,7 +114,7 @@ async fn chain_entity_versions(
          from (select key, updated_at,
                       lead(updated_at) over (partition by key order by updated_at) as next
                from entity_version
-               where service_id = $1 and key in (select key from touched_entity)) n
+               where service_id = $1 and key = any(array(select key from touched_entity))) n
          where v.service_id = $1 and v.key = n.key and v.updated_at = n.updated_at
            and v.valid_to is distinct from n.next",
     )
@@ -120,7 +124,9 @@ async fn chain_entity_versions(
     Ok(())
 }
 
-/// The same for the references held by the touched source entities.
+/// The same for the touched references, found by the primary key from the
+/// target's side: every version from a touched source key to a touched
+/// target key (a few more than were touched; re-linking those is a no-op).
 async fn chain_reference_versions(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -131,9 +137,12 @@ async fn chain_reference_versions(
                       lead(valid_from) over (partition by target_service_id, target_key, source_key, relation_id
                                              order by valid_from) as next
                from reference_version
-               where source_service_id = $1 and source_key in (select source_key from touched_reference)) n
-         where v.source_service_id = $1 and v.source_key = n.source_key
-           and v.target_service_id = n.target_service_id and v.target_key = n.target_key
+               where target_service_id = any(array(select distinct target_service_id from touched_reference))
+                 and target_key = any(array(select distinct target_key from touched_reference))
+                 and source_service_id = $1
+                 and source_key = any(array(select distinct source_key from touched_reference))) n
+         where v.target_service_id = n.target_service_id and v.target_key = n.target_key
+           and v.source_service_id = $1 and v.source_key = n.source_key
            and v.relation_id = n.relation_id and v.valid_from = n.valid_from
            and v.valid_to is distinct from n.next",
     )
@@ -150,7 +159,7 @@ async fn refresh_entities(conn: &mut PgConnection, service: ServiceRef) -> Resul
         "insert into entity (service_id, key, updated_at, epoch, deleted)
          select distinct on (key) service_id, key, updated_at, epoch, deleted
          from entity_version
-         where service_id = $1 and key in (select key from touched_entity)
+         where service_id = $1 and key = any(array(select key from touched_entity))
          order by key, updated_at desc
          on conflict (service_id, key) do update
              set updated_at = excluded.updated_at, epoch = excluded.epoch, deleted = excluded.deleted",
@@ -161,25 +170,55 @@ async fn refresh_entities(conn: &mut PgConnection, service: ServiceRef) -> Resul
     Ok(())
 }
 
-/// Recounts live incoming references of the entities whose count may have
-/// changed: the targets of touched references and the touched entities
-/// themselves (a new entity may already be referred to). A target no
-/// service reported as an entity has no row to count into. An entity
-/// deleted while still referred to is flagged `to_delete` (spec §2).
-async fn refresh_dependents(conn: &mut PgConnection, service: ServiceRef) -> Result<(), AppError> {
-    sqlx::query(
+/// Brings the dependency counters (live incoming references) of the
+/// entities whose count may have changed up to date: the targets of touched
+/// references and the touched entities themselves (a new entity may already
+/// be referred to). An entity deleted while still referred to is flagged
+/// `to_delete` (spec §2).
+///
+/// When the service held no references before, every touched reference is
+/// a new live one: its target's counter grows by the number of them, from
+/// one aggregate of the change table — recounting each target's references
+/// cost a first snapshot of 150,000 references two seconds. (Adding also
+/// stays right when another service's ingest updates the same counter at
+/// once: the row lock orders the two additions.) Otherwise, and for the
+/// service's own touched entities, the counters are counted again.
+async fn refresh_dependents(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    histories: Histories,
+) -> Result<(), AppError> {
+    let (targets, recounted) = if histories.references {
+        (
+            "", // counted again below, with the service's own entities
+            "select target_service_id as service_id, target_key as key from touched_reference
+             union ",
+        )
+    } else {
+        (
+            "update entity e set dependents = e.dependents + a.n,
+                                 to_delete = e.deleted and e.dependents + a.n > 0
+             from (select target_service_id, target_key, count(*)::int as n
+                   from touched_reference group by target_service_id, target_key) a
+             where e.service_id = a.target_service_id and e.key = a.target_key
+               and e.service_id = any(array(select distinct target_service_id from touched_reference))",
+            "",
+        )
+    };
+    if !targets.is_empty() {
+        sqlx::query(targets).execute(&mut *conn).await?;
+    }
+    sqlx::query(&format!(
         "update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
          from (select t.service_id, t.key,
                       (select count(*) from reference_version r
                        where r.target_service_id = t.service_id and r.target_key = t.key
                          and r.valid_to is null and not r.removed)::int as n
-               from (select target_service_id as service_id, target_key as key from touched_reference
-                     union
-                     select $1, key from touched_entity) t
-               where exists (select 1 from entity x where x.service_id = t.service_id and x.key = t.key)) c
+               from ({recounted} select $1::bigint as service_id, key from touched_entity) t) c
          where e.service_id = c.service_id and e.key = c.key
-           and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)",
-    )
+           and e.service_id = any(array(select distinct target_service_id from touched_reference) || $1)
+           and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)"
+    ))
     .bind(service.service_id)
     .execute(conn)
     .await?;

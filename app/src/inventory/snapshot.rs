@@ -171,11 +171,6 @@ pub async fn apply(
         .await?;
     }
 
-    // What follows is keyed lookups of the changed rows: nested loops over
-    // the (analysed) change tables are right for them.
-    sqlx::query("set local enable_nestloop = on")
-        .execute(&mut *tx)
-        .await?;
     changes::follow(&mut tx, service, histories).await?;
     changes::close_amnesia(&mut tx, service).await?;
     let applied = changes::count(&mut tx).await?;
