@@ -179,7 +179,10 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
     // serial; priced lower, it scans the references with parallel workers
     // and takes half the time (1.1–1.4 s instead of 2.1–2.5 s for 100k
     // findings among 1M references, BENCHMARKS.md).
-    for setting in ["set local work_mem = '64MB'", "set local parallel_tuple_cost = 0.01"] {
+    for setting in [
+        "set local work_mem = '64MB'",
+        "set local parallel_tuple_cost = 0.01",
+    ] {
         sqlx::query(setting).execute(&mut *tx).await?;
     }
     let mut tracker = Tracker::start(
