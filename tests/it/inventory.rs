@@ -591,21 +591,30 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
         json!({"type": "reference", "from": from, "relation": "order.customer", "to": to,
                "observed": observed})
     };
-    let entity_line =
-        |key: &str| json!({"type": "entity", "key": key, "at": "2026-11-01T09:00:00Z"});
+    // orders' complete state: O/1 and O/2, holding these references.
+    let snapshot = |at: &'static str, references: Vec<Value>| {
+        let app = &app;
+        async move {
+            let mut lines = vec![
+                json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+                json!({"type": "entity", "key": "O/2", "at": "2026-11-01T09:00:00Z"}),
+            ];
+            lines.extend(references);
+            let response = put_snapshot(app, "orders", at, &ndjson(&lines)).await;
+            response.json::<Value>().await.unwrap()
+        }
+    };
     // orders' first snapshot: nothing to compare with.
-    let first = ndjson(&[
-        entity_line("O/1"),
-        entity_line("O/2"),
-        reference("O/1", "C/1", "2026-11-01T08:00:00Z"),
-        reference("O/2", "C/1", "2026-11-01T08:00:00Z"),
-        reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
-    ]);
-    let response = put_snapshot(&app, "orders", "?at=2026-11-01T10:00:00Z", &first).await;
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({"applied": 5, "replayed": 0})
-    );
+    let first = snapshot(
+        "?at=2026-11-01T10:00:00Z",
+        vec![
+            reference("O/1", "C/1", "2026-11-01T08:00:00Z"),
+            reference("O/2", "C/1", "2026-11-01T08:00:00Z"),
+            reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(first, json!({"applied": 5, "replayed": 0}));
     assert_eq!(entity(&pool, "customers", "C/1").await.2, 2);
     assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
     assert_eq!(
@@ -614,18 +623,16 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
     );
 
     // The next one re-observes O/1 → C/1, drops O/2 → C/1, adds O/2 → C/3.
-    let second = ndjson(&[
-        entity_line("O/1"),
-        entity_line("O/2"),
-        reference("O/1", "C/1", "2026-11-01T11:00:00Z"),
-        reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
-        reference("O/2", "C/3", "2026-11-01T08:00:00Z"),
-    ]);
-    let response = put_snapshot(&app, "orders", "?at=2026-11-01T12:00:00Z", &second).await;
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({"applied": 3, "replayed": 0})
-    );
+    let second = snapshot(
+        "?at=2026-11-01T12:00:00Z",
+        vec![
+            reference("O/1", "C/1", "2026-11-01T11:00:00Z"),
+            reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
+            reference("O/2", "C/3", "2026-11-01T08:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(second, json!({"applied": 3, "replayed": 0}));
     let chain: Vec<(String, Option<String>, bool)> = sqlx::query_as(
         "select to_char(valid_from at time zone 'UTC', 'HH24:MI'),
                 to_char(valid_to at time zone 'UTC', 'HH24:MI'), removed

@@ -188,26 +188,21 @@ async fn refresh_dependents(
     service: ServiceRef,
     histories: Histories,
 ) -> Result<(), AppError> {
-    let (targets, recounted) = if histories.references {
-        (
-            "", // counted again below, with the service's own entities
-            "select target_service_id as service_id, target_key as key from touched_reference
-             union ",
-        )
+    let recounted = if histories.references {
+        "select target_service_id as service_id, target_key as key from touched_reference union"
     } else {
-        (
+        sqlx::query(
             "update entity e set dependents = e.dependents + a.n,
                                  to_delete = e.deleted and e.dependents + a.n > 0
              from (select target_service_id, target_key, count(*)::int as n
                    from touched_reference group by target_service_id, target_key) a
              where e.service_id = a.target_service_id and e.key = a.target_key
                and e.service_id = any(array(select distinct target_service_id from touched_reference))",
-            "",
         )
+        .execute(&mut *conn)
+        .await?;
+        ""
     };
-    if !targets.is_empty() {
-        sqlx::query(targets).execute(&mut *conn).await?;
-    }
     sqlx::query(&format!(
         "update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
          from (select t.service_id, t.key,
