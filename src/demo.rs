@@ -4,6 +4,8 @@
 //! each has backups, and `orders` has been restored from its backup of six
 //! hours ago — so the queue has work in it on first launch.
 
+use anyhow::Context;
+use app::error::AppError;
 use app::inventory::{
     db as inventory,
     events::{EntityEvent, Events, ReferenceEvent},
@@ -21,6 +23,9 @@ const PRODUCTS: i64 = 20;
 const CITIES: [&str; 3] = ["Lugano", "Paris", "Bern"];
 
 /// Loads the demo shop when the database holds no service; says whether it did.
+/// Each step is its own transaction, so a topology change from elsewhere can
+/// remove a demo service half-way: the error then holds an
+/// `AppError::NotFound` (see `changed_meanwhile`).
 pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
     let existing: i64 = sqlx::query_scalar("select count(*) from service")
         .fetch_one(pool)
@@ -33,19 +38,16 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
         .map_err(|problems| anyhow::anyhow!("the demo topology is invalid: {problems:?}"))?;
     db::replace(pool, &topology, false)
         .await
-        .map_err(|e| anyhow::anyhow!("loading the demo topology: {e}"))?;
+        .context("loading the demo topology")?;
     let now = Utc::now().duration_trunc(Duration::minutes(1))?;
     for (service, events) in shop_inventory(now) {
-        let target = inventory::find_service(pool, service)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let target = inventory::find_service(pool, service).await?;
         inventory::apply(pool, target, events)
             .await
-            .map_err(|e| anyhow::anyhow!("demo inventory of {service}: {e}"))?;
+            .with_context(|| format!("demo inventory of {service}"))?;
         for (hours, label) in [(30, "nightly"), (18, "midday"), (6, "morning")] {
             inventory::record_backup(pool, target, now - Duration::hours(hours), Some(label))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .await?;
         }
     }
     let restore = engine::record(
@@ -59,13 +61,24 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
         },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("demo restore: {e}"))?;
+    .context("demo restore")?;
     tracing::info!(
         services = topology.services.len(),
         findings = restore.total(),
         "demo shop loaded"
     );
     Ok(true)
+}
+
+/// Whether a failed load lost a demo service to a concurrent topology
+/// change (the caller's conflict, not a fault).
+pub fn changed_meanwhile(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<AppError>(),
+            Some(AppError::NotFound(_))
+        )
+    })
 }
 
 /// Builds one service's events, numbering lines as the API would.

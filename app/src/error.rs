@@ -31,6 +31,10 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// PostgreSQL aborted the transaction to let a concurrent one through (a
+    /// deadlock or a serialization failure); nothing was changed.
+    #[error("a concurrent change got in the way and nothing was changed; try again")]
+    Contended,
     #[error("something went wrong on the server; it has been logged")]
     Internal,
     #[error("request failed: {0}")]
@@ -64,6 +68,12 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(%error, "database unavailable");
                 Self::Unavailable
             }
+            // Class 40, transaction rollback: a deadlock (40P01) or a
+            // serialization failure (40001) broken by aborting this side.
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| c.starts_with("40")) => {
+                tracing::warn!(%error, "transaction aborted by a concurrent one");
+                Self::Contended
+            }
             // A value PostgreSQL will not store (class 22, data exception):
             // a NUL character in text or JSON, a number or date out of its
             // range. The input is at fault, and the transaction is rolled back.
@@ -93,7 +103,7 @@ impl AppError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Contended => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

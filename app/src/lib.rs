@@ -18,6 +18,8 @@ pub mod problem;
 pub mod queue;
 pub mod restores;
 #[cfg(feature = "ssr")]
+pub mod retry;
+#[cfg(feature = "ssr")]
 pub mod state;
 pub mod topology;
 #[cfg(feature = "ssr")]

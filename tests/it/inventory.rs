@@ -7,7 +7,8 @@ use crate::helpers::{ndjson, post_events, spawn_app, TestApp};
 
 const SHOP: &str = "services: [{name: orders}, {name: customers}]\nrelations:\n  - { name: order.customer, from: orders, to: customers }\n";
 
-async fn shop(pool: &PgPool) -> TestApp {
+/// Orders referring to customers, served by a new app.
+pub async fn shop(pool: &PgPool) -> TestApp {
     let app = spawn_app(pool.clone()).await;
     assert_eq!(
         app.put_topology("application/yaml", SHOP).await.status(),
@@ -679,5 +680,82 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
         overview_counts(&pool).await,
         vec![("customers".into(), 2, 0, 2), ("orders".into(), 2, 2, 0)]
     );
+    assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
+}
+
+#[sqlx::test]
+async fn a_first_snapshot_keeps_one_line_of_each_and_is_counted_by_targets_reporting_later(
+    pool: PgPool,
+) {
+    let app = shop(&pool).await;
+    // orders reports first, referring to customers that have reported
+    // nothing yet; O/1 and O/1 → C/1 are each sent twice.
+    let orders = put_snapshot(
+        &app,
+        "orders",
+        "?at=2026-11-01T10:00:00Z",
+        &ndjson(&[
+            json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z", "data": {"v": 2}}),
+            json!({"type": "entity", "key": "O/1", "at": "2026-11-01T08:00:00Z", "data": {"v": 1}}),
+            json!({"type": "entity", "key": "O/2"}),
+            json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
+                   "observed": "2026-11-01T07:00:00Z"}),
+            json!({"type": "reference", "from": "O/2", "relation": "order.customer", "to": "C/1",
+                   "observed": "2026-11-01T07:00:00Z"}),
+            json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": "C/1",
+                   "observed": "2026-11-01T07:30:00Z", "cache": {"name": "Ann \"A\", Jr."}}),
+            json!({"type": "reference", "from": "O/2", "relation": "order.customer", "to": "C/2",
+                   "observed": "2026-11-01T07:00:00Z"}),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        orders.json::<Value>().await.unwrap(),
+        json!({"applied": 5, "replayed": 0})
+    );
+    let versions: Vec<(String, String, Option<Value>)> = sqlx::query_as(
+        "select key, to_char(updated_at at time zone 'UTC', 'HH24:MI'), data
+         from entity_version order by key",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        versions,
+        vec![
+            ("O/1".into(), "09:00".into(), Some(json!({"v": 2}))),
+            ("O/2".into(), "10:00".into(), None),
+        ],
+        "the latest line of O/1; O/2 as of the snapshot"
+    );
+    let kept: (String, Option<Value>) = sqlx::query_as(
+        "select to_char(observed_at at time zone 'UTC', 'HH24:MI'), cache
+         from reference_version where source_key = 'O/1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept,
+        ("07:30".into(), Some(json!({"name": "Ann \"A\", Jr."}))),
+        "the later line of a reference sent twice, its cached copy intact"
+    );
+
+    // customers' first snapshot finds the references already held on it.
+    let customers = put_snapshot(
+        &app,
+        "customers",
+        "?at=2026-11-01T11:00:00Z",
+        &ndjson(&[
+            json!({"type": "entity", "key": "C/1"}),
+            json!({"type": "entity", "key": "C/2"}),
+            json!({"type": "entity", "key": "C/3"}),
+        ]),
+    )
+    .await;
+    assert_eq!(customers.status(), 200);
+    for (key, dependents) in [("C/1", 2), ("C/2", 1), ("C/3", 0)] {
+        assert_eq!(entity(&pool, "customers", key).await.2, dependents, "{key}");
+    }
     assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
 }

@@ -2,6 +2,7 @@
 //! unnested in one statement per table, never a loop of inserts); what the
 //! writes change is followed up by `changes`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,8 @@ use super::changes;
 use super::events::{Events, ReferenceEvent};
 use crate::error::AppError;
 use crate::problem::Problem;
+use crate::retry;
+use crate::topology::db as topology;
 
 /// A service as the ingest sees it.
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
@@ -46,8 +49,18 @@ pub(super) struct RelationEnds {
 }
 
 /// Applies a batch of events in one transaction: every check first, then
-/// the writes; any problem rolls everything back.
+/// the writes; any problem rolls everything back. A transaction aborted by
+/// a concurrent one is run again.
 pub async fn apply(db: &PgPool, service: ServiceRef, events: Events) -> Result<Applied, AppError> {
+    let events = &events;
+    retry::when_contended(move || apply_once(db, service, events)).await
+}
+
+async fn apply_once(
+    db: &PgPool,
+    service: ServiceRef,
+    events: &Events,
+) -> Result<Applied, AppError> {
     let mut tx = db.begin().await?;
     let service = lock(&mut tx, service).await?;
     let total = events.len();
@@ -72,26 +85,30 @@ pub async fn apply(db: &PgPool, service: ServiceRef, events: Events) -> Result<A
 /// service at a time, so two writers never insert the same version and a
 /// restore's new epoch is never written over. Returns the service with its
 /// epoch as of now (a restore may have begun a new one since it was looked
-/// up).
+/// up), or not found when a topology change removed it meanwhile.
 pub(super) async fn lock(
     conn: &mut PgConnection,
     service: ServiceRef,
 ) -> Result<ServiceRef, AppError> {
-    Ok(sqlx::query_as::<_, ServiceRef>(
+    topology::share_topology(&mut *conn).await?;
+    sqlx::query_as::<_, ServiceRef>(
         "select service_id, epoch from service where service_id = $1 for no key update",
     )
     .bind(service.service_id)
-    .fetch_one(conn)
-    .await?)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound("service (removed from the topology meanwhile)".into()))
 }
 
 /// Records the batch's sequence numbers; events whose number was already
-/// recorded are dropped, so a replayed request changes nothing.
-async fn drop_replays(
+/// recorded are dropped, so a replayed request changes nothing. The batch
+/// is copied only when it holds replays (a retried transaction needs the
+/// whole batch again).
+async fn drop_replays<'a>(
     conn: &mut PgConnection,
     service: ServiceRef,
-    mut events: Events,
-) -> Result<Events, AppError> {
+    events: &'a Events,
+) -> Result<Cow<'a, Events>, AppError> {
     let seqs: Vec<i64> = events
         .entities
         .iter()
@@ -99,7 +116,7 @@ async fn drop_replays(
         .chain(events.references.iter().filter_map(|r| r.seq))
         .collect();
     if seqs.is_empty() {
-        return Ok(events);
+        return Ok(Cow::Borrowed(events));
     }
     let fresh: HashSet<i64> = sqlx::query_scalar(
         "insert into ingested_event (service_id, seq) select $1, unnest($2::bigint[])
@@ -112,9 +129,13 @@ async fn drop_replays(
     .into_iter()
     .collect();
     let keep = |seq: Option<i64>| seq.is_none_or(|s| fresh.contains(&s));
-    events.entities.retain(|e| keep(e.seq));
-    events.references.retain(|r| keep(r.seq));
-    Ok(events)
+    if seqs.iter().all(|&s| keep(Some(s))) {
+        return Ok(Cow::Borrowed(events));
+    }
+    let mut kept = events.clone();
+    kept.entities.retain(|e| keep(e.seq));
+    kept.references.retain(|r| keep(r.seq));
+    Ok(Cow::Owned(kept))
 }
 
 /// The checks that need the database: each relation exists and starts at
@@ -125,10 +146,13 @@ pub(super) async fn check(
     service: ServiceRef,
     events: &Events,
 ) -> Result<HashMap<String, RelationEnds>, AppError> {
+    // Each name once: a snapshot names a handful of relations many times.
     let names: Vec<&str> = events
         .references
         .iter()
         .map(|r| r.relation.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
     let relations: HashMap<String, RelationEnds> = sqlx::query_as::<_, RelationEnds>(
         "select name, relation_id, from_service_id, to_service_id from relation where name = any($1)",
@@ -139,16 +163,24 @@ pub(super) async fn check(
     .into_iter()
     .map(|r| (r.name.clone(), r))
     .collect();
-    let sources: Vec<&str> = events.references.iter().map(|r| r.from.as_str()).collect();
-    let mut owned: HashSet<String> =
+    // Only sources the batch does not report itself are looked up.
+    let mut owned: HashSet<&str> = events.entities.iter().map(|e| e.key.as_str()).collect();
+    let asked: HashSet<&str> = events
+        .references
+        .iter()
+        .map(|r| r.from.as_str())
+        .filter(|from| !owned.contains(from))
+        .collect();
+    let earlier: Vec<String> = if asked.is_empty() {
+        Vec::new()
+    } else {
         sqlx::query_scalar("select key from entity where service_id = $1 and key = any($2)")
             .bind(service.service_id)
-            .bind(&sources)
+            .bind(asked.into_iter().collect::<Vec<_>>())
             .fetch_all(&mut *conn)
             .await?
-            .into_iter()
-            .collect();
-    owned.extend(events.entities.iter().map(|e| e.key.clone()));
+    };
+    owned.extend(earlier.iter().map(String::as_str));
 
     let mut problems = Vec::new();
     for r in &events.references {
@@ -167,7 +199,7 @@ pub(super) async fn check(
             }
             Some(_) => {}
         }
-        if !owned.contains(&r.from) {
+        if !owned.contains(r.from.as_str()) {
             problems.push(Problem::new(
                 Some(r.line),
                 "from",
@@ -280,13 +312,18 @@ pub async fn record_backup(
     taken_at: DateTime<Utc>,
     label: Option<&str>,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "insert into backup (service_id, taken_at, epoch, label) values ($1, $2, $3, $4) returning backup_id",
+    // Through the service row, held until the insert is done: a service a
+    // topology change removed meanwhile is not found, rather than a
+    // foreign key violation.
+    sqlx::query_scalar(
+        "insert into backup (service_id, taken_at, epoch, label)
+         select service_id, $2, epoch, $3 from service where service_id = $1 for key share
+         returning backup_id",
     )
     .bind(service.service_id)
     .bind(taken_at)
-    .bind(service.epoch)
     .bind(label)
-    .fetch_one(db)
-    .await?)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound("service (removed from the topology meanwhile)".into()))
 }

@@ -6,6 +6,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::error::AppError;
+use crate::retry;
+use crate::topology::db as topology;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScanCounts {
@@ -21,10 +23,16 @@ pub struct ScanReport {
     pub counts: ScanCounts,
 }
 
-/// Runs one scan in one transaction. A reference already flagged by an
-/// earlier scan, and not yet worked, is not flagged again.
+/// Runs one scan in one transaction (again when a concurrent ingest
+/// aborted it: both update entities of many services). A reference already
+/// flagged by an earlier scan, and not yet worked, is not flagged again.
 pub async fn run(db: &PgPool) -> Result<ScanReport, AppError> {
+    retry::when_contended(|| run_once(db)).await
+}
+
+async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
     let mut tx = db.begin().await?;
+    topology::share_topology(&mut tx).await?;
     // One scan at a time: a second caller waits rather than double-flags.
     sqlx::query("select pg_advisory_xact_lock(hashtext('lockstep.scan'))")
         .execute(&mut *tx)

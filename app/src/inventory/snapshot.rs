@@ -1,44 +1,200 @@
 //! Bulk snapshots (`PUT /api/v1/services/{service}/inventory?at=`): the
-//! service's complete current state, streamed into staging tables with COPY
-//! and compared with the live inventory in SQL. The difference is recorded
-//! as events at `at`: what is new or changed is added, what is absent is
+//! service's complete current state, streamed into PostgreSQL with COPY and
+//! compared with the live inventory in SQL. The difference is recorded as
+//! events at `at`: what is new or changed is added, what is absent is
 //! deleted (entities) or removed (references). An entity line without its
 //! own `at` is taken as updated at the snapshot's `at`; a reference is new
 //! when no live one has the same ends and observed timestamp.
-
-use std::fmt::Write;
-
-use std::collections::HashMap;
+//!
+//! A service's first snapshot has nothing to compare with: its rows are
+//! copied straight into the versioned tables (see `first_load`).
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::changes;
+use super::changes::{self, Histories};
+use super::copy::copy_in;
 use super::db::{self, Applied, RelationEnds, ServiceRef};
-use super::events::Events;
+use super::events::{EntityEvent, Events, ReferenceEvent};
 use crate::error::AppError;
+use crate::retry;
 
-/// One CSV field for COPY: NULL as an unquoted empty field, text quoted.
-fn field(out: &mut String, value: Option<&str>) {
-    if let Some(value) = value {
-        out.push('"');
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
-    }
-}
-
+/// Applies a snapshot in one transaction, run again when a concurrent one
+/// aborted it.
 pub async fn apply(
     db: &PgPool,
     service: ServiceRef,
     at: DateTime<Utc>,
     snapshot: Events,
 ) -> Result<Applied, AppError> {
+    let snapshot = &snapshot;
+    retry::when_contended(move || apply_once(db, service, at, snapshot)).await
+}
+
+async fn apply_once(
+    db: &PgPool,
+    service: ServiceRef,
+    at: DateTime<Utc>,
+    snapshot: &Events,
+) -> Result<Applied, AppError> {
     let mut tx = db.begin().await?;
     let service = db::lock(&mut tx, service).await?;
-    let relations = db::check(&mut tx, service, &snapshot).await?;
-    let histories = changes::Histories::of(&mut tx, service).await?;
-    changes::track(&mut tx).await?;
+    let relations = db::check(&mut tx, service, snapshot).await?;
+    let rows = Rows::of(snapshot, &relations);
+    let histories = Histories::of(&mut tx, service).await?;
+    // A restored service's first write also ends its amnesia, which the
+    // comparing path follows up.
+    let applied = if !histories.entities && !histories.references && service.epoch == 0 {
+        first_load(&mut tx, service, at, &rows).await?
+    } else {
+        compare(&mut tx, service, at, &rows, histories).await?
+    };
+    tx.commit().await?;
+    Ok(Applied {
+        applied,
+        replayed: 0,
+    })
+}
 
+/// The snapshot's lines, one per entity and one per reference: an entity
+/// reported twice counts with its latest `at` (on a tie, the later line), a
+/// reference (ends and relation) reported twice with its later line. Both in
+/// their tables' key order, so the indexes are written page after page.
+struct Rows<'a> {
+    entities: Vec<&'a EntityEvent>,
+    references: Vec<Reference<'a>>,
+}
+
+struct Reference<'a> {
+    target_service_id: i64,
+    relation_id: i64,
+    event: &'a ReferenceEvent,
+}
+
+impl<'a> Rows<'a> {
+    /// `relations` holds every relation the snapshot names (`db::check`).
+    fn of(
+        snapshot: &'a Events,
+        relations: &std::collections::HashMap<String, RelationEnds>,
+    ) -> Self {
+        let mut entities: Vec<&EntityEvent> = snapshot.entities.iter().collect();
+        entities.sort_unstable_by(|a, b| {
+            (a.key.as_bytes(), b.at, b.line).cmp(&(b.key.as_bytes(), a.at, a.line))
+        });
+        entities.dedup_by(|later, kept| later.key == kept.key);
+
+        let mut references: Vec<Reference> = snapshot
+            .references
+            .iter()
+            .map(|event| {
+                let ends = &relations[&event.relation];
+                Reference {
+                    target_service_id: ends.to_service_id,
+                    relation_id: ends.relation_id,
+                    event,
+                }
+            })
+            .collect();
+        references.sort_unstable_by(|a, b| (a.ends(), b.event.line).cmp(&(b.ends(), a.event.line)));
+        references.dedup_by(|later, kept| later.ends() == kept.ends());
+        Rows {
+            entities,
+            references,
+        }
+    }
+
+    /// How many references each target receives: `(services, keys, counts)`.
+    fn targets(&self) -> (Vec<i64>, Vec<&'a str>, Vec<i32>) {
+        let mut targets: (Vec<i64>, Vec<&str>, Vec<i32>) = Default::default();
+        for group in self.references.chunk_by(|a, b| {
+            (a.target_service_id, &a.event.to) == (b.target_service_id, &b.event.to)
+        }) {
+            targets.0.push(group[0].target_service_id);
+            targets.1.push(&group[0].event.to);
+            targets.2.push(group.len() as i32);
+        }
+        targets
+    }
+}
+
+impl Reference<'_> {
+    /// The primary key's order (byte order, as the `collate "C"` keys).
+    fn ends(&self) -> (i64, &[u8], &[u8], i64) {
+        (
+            self.target_service_id,
+            self.event.to.as_bytes(),
+            self.event.from.as_bytes(),
+            self.relation_id,
+        )
+    }
+}
+
+/// A first load: every row is new and the service is locked, so nothing
+/// can clash — the rows go straight into the versioned tables and the
+/// current entities by COPY (no staging table, no diff, no arbiter), and
+/// the targets' counters grow by the counts already at hand.
+async fn first_load(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    at: DateTime<Utc>,
+    rows: &Rows<'_>,
+) -> Result<usize, AppError> {
+    let id = service.service_id;
+    copy_in(
+        conn,
+        "entity_version (service_id, key, updated_at, epoch, data)",
+        &rows.entities,
+        |row, e| {
+            row.int8(id)
+                .text(&e.key)
+                .time(e.at)
+                .int4(service.epoch)
+                .json(e.data.as_ref());
+        },
+    )
+    .await?;
+    copy_in(
+        conn,
+        "entity (service_id, key, updated_at, epoch)",
+        &rows.entities,
+        |row, e| {
+            row.int8(id).text(&e.key).time(e.at).int4(service.epoch);
+        },
+    )
+    .await?;
+    copy_in(
+        conn,
+        "reference_version (target_service_id, target_key, source_service_id, source_key,
+                            relation_id, observed_at, cache, valid_from)",
+        &rows.references,
+        |row, r| {
+            row.int8(r.target_service_id)
+                .text(&r.event.to)
+                .int8(id)
+                .text(&r.event.from)
+                .int8(r.relation_id)
+                .optional_time(r.event.observed)
+                .json(r.event.cache.as_ref())
+                .time(at);
+        },
+    )
+    .await?;
+    changes::add_dependents(conn, rows.targets()).await?;
+    changes::count_dependents_of_new(conn, service).await?;
+    changes::mark_changed(conn, service).await?;
+    Ok(rows.entities.len() + rows.references.len())
+}
+
+/// Any later snapshot: staged by COPY, then compared with the live
+/// inventory set-based.
+async fn compare(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    at: DateTime<Utc>,
+    rows: &Rows<'_>,
+    histories: Histories,
+) -> Result<usize, AppError> {
+    changes::track(&mut *conn).await?;
     // Staging tables without indexes or constraints: COPY at full speed.
     for table in [
         "create temp table snapshot_entity (key text collate \"C\", updated_at timestamptz, data jsonb)
@@ -48,19 +204,25 @@ pub async fn apply(
                                                observed_at timestamptz, cache jsonb)
              on commit drop",
     ] {
-        sqlx::query(table).execute(&mut *tx).await?;
+        sqlx::query(table).execute(&mut *conn).await?;
     }
-    copy_in(&mut tx, "snapshot_entity", entity_rows(&snapshot)).await?;
-    copy_in(
-        &mut tx,
-        "snapshot_reference",
-        reference_rows(&snapshot, &relations),
-    )
+    copy_in(conn, "snapshot_entity", &rows.entities, |row, e| {
+        row.text(&e.key).time(e.at).json(e.data.as_ref());
+    })
+    .await?;
+    copy_in(conn, "snapshot_reference", &rows.references, |row, r| {
+        row.int8(r.target_service_id)
+            .text(&r.event.to)
+            .text(&r.event.from)
+            .int8(r.relation_id)
+            .optional_time(r.event.observed)
+            .json(r.event.cache.as_ref());
+    })
     .await?;
     // Temporary tables are never auto-analyzed: without statistics the
     // anti-joins below fall back to nested loops.
     for table in ["analyze snapshot_entity", "analyze snapshot_reference"] {
-        sqlx::query(table).execute(&mut *tx).await?;
+        sqlx::query(table).execute(&mut *conn).await?;
     }
 
     // Every join of the difference is one set against another. Right after a
@@ -70,7 +232,7 @@ pub async fn apply(
     // 20 minutes instead of seconds. Hash and merge joins are right at every
     // size here.
     sqlx::query("set local enable_nestloop = off")
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
 
     // Entities: new or changed ones get their reported version, the live
@@ -78,11 +240,11 @@ pub async fn apply(
     sqlx::query(
         "with written as (
          insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
-         select distinct on (s.key) $1, s.key, s.updated_at, $2, false, s.data
+         select $1, s.key, s.updated_at, $2, false, s.data
          from snapshot_entity s
          left join entity e on e.service_id = $1 and e.key = s.key
          where e.key is null or e.deleted or e.updated_at < s.updated_at
-         order by s.key, s.updated_at desc
+         order by s.key
          on conflict (service_id, key, updated_at) do update set deleted = false, data = excluded.data
          returning key)
          insert into touched_entity select key, $3 from written",
@@ -90,7 +252,7 @@ pub async fn apply(
     .bind(service.service_id)
     .bind(service.epoch)
     .bind(at)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if histories.entities {
         sqlx::query(
@@ -107,15 +269,15 @@ pub async fn apply(
         .bind(service.service_id)
         .bind(at)
         .bind(service.epoch)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
 
     // References: new or re-observed ones added at `at` (in the primary
     // key's order, so the index is written page after page), live ones the
-    // snapshot lacks removed at `at`. A service's first
-    // snapshot has nothing to compare with: its references are all new, and
-    // (the service being locked) none can clash with an existing version.
+    // snapshot lacks removed at `at`. A service that held no references
+    // has nothing to compare them with, and (the service being locked) none
+    // can clash with an existing version.
     let (unchanged, on_conflict) = if histories.references {
         (
             "where not exists (
@@ -134,8 +296,7 @@ pub async fn apply(
         "with written as (
          insert into reference_version (target_service_id, target_key, source_service_id, source_key,
                                         relation_id, observed_at, cache, valid_from)
-         select distinct on (s.target_service_id, s.target_key, s.source_key, s.relation_id)
-                s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at, s.cache, $2
+         select s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at, s.cache, $2
          from snapshot_reference s
          {unchanged}
          order by s.target_service_id, s.target_key, s.source_key, s.relation_id
@@ -145,7 +306,7 @@ pub async fn apply(
     ))
     .bind(service.service_id)
     .bind(at)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if histories.references {
         sqlx::query(
@@ -167,57 +328,11 @@ pub async fn apply(
         )
         .bind(service.service_id)
         .bind(at)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
 
-    changes::follow(&mut tx, service, histories).await?;
-    changes::close_amnesia(&mut tx, service).await?;
-    let applied = changes::count(&mut tx).await?;
-    tx.commit().await?;
-    Ok(Applied {
-        applied,
-        replayed: 0,
-    })
-}
-
-fn entity_rows(snapshot: &Events) -> String {
-    let mut rows = String::new();
-    for e in &snapshot.entities {
-        let data = e.data.as_ref().map(|d| d.to_string());
-        field(&mut rows, Some(&e.key));
-        rows.push(',');
-        field(&mut rows, Some(&e.at.to_rfc3339()));
-        rows.push(',');
-        field(&mut rows, data.as_deref());
-        rows.push('\n');
-    }
-    rows
-}
-
-fn reference_rows(snapshot: &Events, relations: &HashMap<String, RelationEnds>) -> String {
-    let mut rows = String::new();
-    for r in &snapshot.references {
-        let ends = &relations[&r.relation];
-        let cache = r.cache.as_ref().map(|c| c.to_string());
-        let _ = write!(rows, "{},", ends.to_service_id);
-        field(&mut rows, Some(&r.to));
-        rows.push(',');
-        field(&mut rows, Some(&r.from));
-        let _ = write!(rows, ",{},", ends.relation_id);
-        field(&mut rows, r.observed.map(|o| o.to_rfc3339()).as_deref());
-        rows.push(',');
-        field(&mut rows, cache.as_deref());
-        rows.push('\n');
-    }
-    rows
-}
-
-async fn copy_in(conn: &mut PgConnection, table: &str, rows: String) -> Result<(), AppError> {
-    let mut copy = conn
-        .copy_in_raw(&format!("copy {table} from stdin (format csv)"))
-        .await?;
-    copy.send(rows.into_bytes()).await?;
-    copy.finish().await?;
-    Ok(())
+    changes::follow(&mut *conn, service, histories).await?;
+    changes::close_amnesia(&mut *conn, service).await?;
+    changes::count(conn).await
 }

@@ -13,6 +13,7 @@ use super::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
 use super::progress::Tracker;
 use crate::error::AppError;
 use crate::inventory::{changes, db::ServiceRef};
+use crate::topology::db as topology;
 
 /// Which state the service goes back to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -130,6 +131,7 @@ fn count_query(with: &str, from: &str) -> String {
 pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
     let started = std::time::Instant::now();
     let mut tx = db.begin().await?;
+    topology::share_topology(&mut tx).await?;
     // One restore of a service at a time, and no ingest in between.
     let (service_id, epoch, event_sourced): (i64, i32, bool) = sqlx::query_as(
         "select service_id, epoch, coalesce(pattern = 'event-sourced', false)

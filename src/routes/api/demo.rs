@@ -25,7 +25,7 @@ struct Loaded {
     tag = "meta",
     responses(
         (status = 201, description = "The demo is loaded", body = Loaded),
-        (status = 409, description = "The database already holds a topology", body = ErrorBody)
+        (status = 409, description = "The database already holds a topology, or another change replaced it while the demo was loading", body = ErrorBody)
     )
 )]
 async fn load(
@@ -37,6 +37,10 @@ async fn load(
         Ok(false) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "the database already holds a topology; the demo loads only into an empty one",
+        )),
+        Err(error) if crate::demo::changed_meanwhile(&error) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("the topology changed while the demo was loading ({error:#}); nothing more was loaded"),
         )),
         Err(error) => {
             tracing::error!(%error, "loading the demo");

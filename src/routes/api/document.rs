@@ -132,7 +132,10 @@ fn add_errors(path: &str, changes: bool, operation: &mut Operation) {
             p.iter()
                 .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
         });
-    let mut statuses: Vec<(&str, &str)> = vec![("503", "The database is unavailable; retry")];
+    let mut statuses: Vec<(&str, &str)> = vec![(
+        "503",
+        "The database is unavailable, or a concurrent change got in the way; nothing was changed, retry (`Retry-After`)",
+    )];
     if !public {
         statuses.push(("401", "No or an invalid token or session"));
         statuses.push((
