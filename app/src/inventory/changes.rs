@@ -113,10 +113,14 @@ pub async fn mark_changed(conn: &mut PgConnection, service: ServiceRef) -> Resul
 /// service's ingest adds to the same counter at once: the row lock orders
 /// the two.) Targets not reported yet have no row; their own first load
 /// counts them.
-pub async fn add_dependents(
+pub async fn add_dependents<K: AsRef<str>>(
     conn: &mut PgConnection,
-    (services, keys, counts): (Vec<i64>, Vec<&str>, Vec<i32>),
+    (services, keys, counts): (Vec<i64>, Vec<K>, Vec<i32>),
 ) -> Result<(), AppError> {
+    if services.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
     let mut distinct = services.clone();
     distinct.sort_unstable();
     distinct.dedup();
@@ -137,23 +141,25 @@ pub async fn add_dependents(
 
 /// Counts the live references into a service whose entities were all just
 /// created (its first load): references other services reported before it
-/// did. One aggregate over the service's incoming references, none at all
-/// for most services.
+/// did — none at all for most services. The counts are fetched first and
+/// added as any others: joined in one statement, statistics that had not
+/// seen the new entities yet made the planner loop over them and run the
+/// aggregate again for each.
 pub async fn count_dependents_of_new(
     conn: &mut PgConnection,
     service: ServiceRef,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
+    let (keys, counts): (Vec<String>, Vec<i32>) = sqlx::query_as(
+        "select coalesce(array_agg(target_key), '{}'), coalesce(array_agg(n), '{}')
          from (select target_key, count(*)::int as n from reference_version
                where target_service_id = $1 and valid_to is null and not removed
-               group by target_key) c
-         where e.service_id = $1 and e.key = c.target_key",
+               group by target_key) c",
     )
     .bind(service.service_id)
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    let services = vec![service.service_id; keys.len()];
+    add_dependents(conn, (services, keys, counts)).await
 }
 
 /// Re-links each touched entity's versions in time order (events may arrive
@@ -190,7 +196,13 @@ async fn chain_entity_versions(
 }
 
 /// The same for the touched references, whose versions the primary key
-/// finds from the target's side.
+/// finds from the target's side. The source service is compared with
+/// `(select $1::bigint)`, a value the planner does not know: as a constant, after a
+/// first load that statistics had not seen yet, the source index looked as
+/// if it held one row of the service and was probed instead of the primary
+/// key — reading all of the service's references for each touched one
+/// (275 s for 15,000). Unknown, the service is priced at its share of the
+/// table, and the primary key's four columns win.
 async fn chain_reference_versions(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -209,7 +221,7 @@ async fn chain_reference_versions(
                         lead(valid_from) over (partition by relation_id order by valid_from) as next
                  from reference_version
                  where target_service_id = t.target_service_id and target_key = t.target_key
-                   and source_service_id = $1 and source_key = t.source_key) n
+                   and source_service_id = (select $1::bigint) and source_key = t.source_key) n
              where n.valid_to is distinct from n.next))",
     )
     .bind(service.service_id)

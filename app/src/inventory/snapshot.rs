@@ -230,10 +230,13 @@ async fn compare(
     // (autovacuum has not analysed the new rows yet) and it picks nested
     // loops over what it believes are empty tables: a 150k-row snapshot took
     // 20 minutes instead of seconds. Hash and merge joins are right at every
-    // size here.
-    sqlx::query("set local enable_nestloop = off")
-        .execute(&mut *conn)
-        .await?;
+    // size here. Disabling a plan kind adds 10^10 to the cost of any plan
+    // still using one (the chains' index probes must), which passes the
+    // thresholds of JIT compilation with inlining and optimisation: that
+    // cost more than the statements it compiled.
+    for setting in ["set local enable_nestloop = off", "set local jit = off"] {
+        sqlx::query(setting).execute(&mut *conn).await?;
+    }
 
     // Entities: new or changed ones get their reported version, the live
     // ones the snapshot lacks a deletion at `at`.
