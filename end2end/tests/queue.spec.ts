@@ -88,9 +88,9 @@ test("bulk-accepting a filter, then exporting it as CSV", async ({ page }) => {
 
   await page.getByTestId("bulk-filter-accept").click();
   await expect(page.getByTestId("queue-notice")).toHaveText(`${count} changed, 0 skipped (held by others or not applicable)`);
-  for (const status of await page.getByTestId("finding-status").allTextContents()) {
-    expect(status).toBe("accepted");
-  }
+  // The rows are fetched again after the notice shows: wait for them (a
+  // one-off read of their texts raced the refetch).
+  await expect(page.getByTestId("finding-status")).toHaveText(Array(count).fill("accepted"));
   const accepted = page.locator('[data-testid="count-row"][data-kind="missing_state"] [data-status="accepted"]');
   await expect(accepted).toHaveText(String(count));
 
