@@ -339,7 +339,10 @@ fn refresh_visibility(db: PgPool) {
 /// Brings B's inventory back to its state at `t_b`, as new versions at
 /// `restored_at` in the new epoch (history keeps what was lost): every
 /// entity and reference of B changed after `t_b` gets the version it had
-/// then, or a deletion/removal when it did not exist yet.
+/// then, or a deletion/removal when it did not exist yet. Each reference's
+/// version at `t_b` is probed with the source service hidden from the
+/// planner, as in `changes::chain_reference_versions` (statistics that have
+/// not seen the service would send the probe to the source index).
 async fn roll_back(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -379,7 +382,7 @@ async fn roll_back(
          left join lateral (
              select observed_at, cache, removed from reference_version v
              where v.target_service_id = c.target_service_id and v.target_key = c.target_key
-               and v.source_service_id = $1 and v.source_key = c.source_key
+               and v.source_service_id = (select $1::bigint) and v.source_key = c.source_key
                and v.relation_id = c.relation_id and v.valid_from <= $2
              order by v.valid_from desc limit 1) v on true
          on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
