@@ -140,24 +140,30 @@ async fn refuse_inventory_loss(
     )))
 }
 
+/// The advisory lock that orders topology writes (exclusive) against
+/// inventory writes (shared).
+const TOPOLOGY_LOCK: &str = "lockstep.topology";
+
 /// Topology writes are rare and whole-model: serialise them rather than
 /// reason about interleavings. They also wait for the inventory writes under
 /// way (which hold this lock shared, see `share_topology`) and hold new ones
 /// off until they commit.
 pub async fn lock_topology(conn: &mut PgConnection) -> Result<(), AppError> {
-    sqlx::query("select pg_advisory_xact_lock(hashtext('lockstep.topology'))")
+    sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
+        .bind(TOPOLOGY_LOCK)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Taken by every ingest and restore before it locks its service: they run
-/// side by side, but never beside a topology write. Without it a topology
-/// write deleting services (and, by cascade, their inventory and
+/// Taken by every ingest, restore and scan before it locks anything: they
+/// run side by side, but never beside a topology write. Without it a
+/// topology write deleting services (and, by cascade, their inventory and
 /// relations) and an ingest locking its service and checking its relations
 /// took the same rows in opposite orders and deadlocked.
 pub async fn share_topology(conn: &mut PgConnection) -> Result<(), AppError> {
-    sqlx::query("select pg_advisory_xact_lock_shared(hashtext('lockstep.topology'))")
+    sqlx::query("select pg_advisory_xact_lock_shared(hashtext($1))")
+        .bind(TOPOLOGY_LOCK)
         .execute(conn)
         .await?;
     Ok(())
