@@ -65,6 +65,7 @@ fn targets(at: DateTime<Utc>) -> Events {
         events.entities.push(EntityEvent {
             line: e + 1,
             seq: None,
+            epoch: None,
             key: format!("T/{e}"),
             at: at - chrono::Duration::days(30),
             deleted: false,
@@ -80,6 +81,7 @@ fn snapshot_for(round: usize, rng: &mut Lcg, at: DateTime<Utc>) -> Events {
         events.entities.push(EntityEvent {
             line: e + 1,
             seq: None,
+            epoch: None,
             key: format!("S/{e}"),
             at: at - chrono::Duration::minutes(rng.next(10_000) as i64),
             deleted: false,
@@ -91,6 +93,7 @@ fn snapshot_for(round: usize, rng: &mut Lcg, at: DateTime<Utc>) -> Events {
         events.references.push(ReferenceEvent {
             line: ENTITIES + r + 1,
             seq: None,
+            epoch: None,
             from: format!("S/{}", rng.next(ENTITIES)),
             relation: format!("src-{round}.dst"),
             to: format!("T/{to}"),

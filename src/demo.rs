@@ -91,6 +91,7 @@ impl Batch {
         self.0.entities.push(EntityEvent {
             line,
             seq: None,
+            epoch: None,
             key,
             at,
             deleted: false,
@@ -111,6 +112,7 @@ impl Batch {
         self.0.references.push(ReferenceEvent {
             line,
             seq: None,
+            epoch: None,
             from: from.to_string(),
             relation: relation.to_string(),
             to,

@@ -127,6 +127,7 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
             batch.entities.push(events::EntityEvent {
                 line: e + 1,
                 seq: None,
+                epoch: None,
                 key: format!("{}/{e}", service.name),
                 at: origin + Duration::minutes(rng.next(60 * 24 * 20) as i64),
                 deleted: false,
@@ -143,6 +144,7 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
             batch.references.push(events::ReferenceEvent {
                 line: per_service + r + 1,
                 seq: None,
+                epoch: None,
                 from: format!("{}/{from}", service.name),
                 relation: relation.name.clone(),
                 to: format!("{}/{to}", relation.to),

@@ -54,7 +54,8 @@ async fn report(app: &TestApp, service: &str, events: Vec<Value>) {
 ///   created after the backup.
 /// - O/2 saw C/2's 13:00 update (stale); I/2 saw only its 08:00 version.
 /// - O/3 and I/3 (with a copy) refer to C/3 (broken links).
-/// - crm's K/5 mirrors C/5 (missing state); C/6 mirrors into ledger's L/6.
+/// - crm's C/5 mirrors customers' C/5 (missing state); customers' C/6
+///   mirrors into ledger's C/6 (mirrors share their keys, spec §5).
 /// - C/1 began referring to P/1 and P/2 at 13:00 and to P/3 at 10:00; the
 ///   orders refer to P/2 too.
 async fn restored_shop(pool: &PgPool) -> TestApp {
@@ -76,7 +77,7 @@ async fn restored_shop(pool: &PgPool) -> TestApp {
             reference("C/1", "customer.product", "P/1", "09:00", "13:00"),
             reference("C/1", "customer.product", "P/2", "09:00", "13:00"),
             reference("C/1", "customer.product", "P/3", "09:00", "10:00"),
-            reference("C/6", "customer.ledger", "L/6", "13:00", "13:00"),
+            reference("C/6", "customer.ledger", "C/6", "13:00", "13:00"),
         ],
     )
     .await;
@@ -90,13 +91,13 @@ async fn restored_shop(pool: &PgPool) -> TestApp {
         ],
     )
     .await;
-    report(&app, "ledger", vec![entity("L/6", "13:00")]).await;
+    report(&app, "ledger", vec![entity("C/6", "13:00")]).await;
     report(
         &app,
         "crm",
         vec![
-            entity("K/5", "13:00"),
-            reference("K/5", "crm.customer", "C/5", "13:00", "13:00"),
+            entity("C/5", "13:00"),
+            reference("C/5", "crm.customer", "C/5", "13:00", "13:00"),
         ],
     )
     .await;
@@ -196,10 +197,10 @@ async fn a_restore_flags_every_row_of_the_detection_table_and_nothing_else(pool:
             // The invoices keep a copy of C/3: it repairs both links to it.
             row("broken_link", "I/3", "C/3", "cache"),
             row("broken_link", "O/3", "C/3", "cache"),
-            // C/6 is gone from customers while ledger still holds L/6, and
-            // crm's K/5 lost its counterpart C/5.
-            row("missing_state", "K/5", "C/5", "replay"),
-            row("missing_state", "L/6", "C/6", "replay"),
+            // C/6 is gone from customers while ledger still holds C/6, and
+            // crm's C/5 lost its counterpart C/5.
+            row("missing_state", "C/5", "C/5", "replay"),
+            row("missing_state", "C/6", "C/6", "replay"),
             // P/1: only the lost 13:00 reference pointed at it. P/2 (orders
             // refer to it) and P/3 (referred to before the backup) are not.
             row("orphan_candidate", "C/1", "P/1", "decide"),
@@ -243,7 +244,8 @@ async fn a_restore_rolls_the_inventory_back_in_a_new_epoch(pool: PgPool) {
             sqlx::query_as::<_, (bool, i32, Option<Value>)>(
                 "select e.deleted, e.epoch, v.data from entity e
                  join service s using (service_id)
-                 join entity_version v on v.service_id = e.service_id and v.key = e.key and v.valid_to is null
+                 left join entity_version v on v.service_id = e.service_id and v.key = e.key
+                                           and v.valid_to is null
                  where s.name = 'customers' and e.key = $1",
             )
             .bind(key)
@@ -252,13 +254,13 @@ async fn a_restore_rolls_the_inventory_back_in_a_new_epoch(pool: PgPool) {
             .unwrap()
         }
     };
-    // C/2 is back to its 08:00 data, C/3 (written after the backup) is gone,
-    // C/1 untouched; the rolled-back rows carry the new epoch.
+    // C/2 is back to its 08:00 version, C/3 (written after the backup) is
+    // gone, C/1 untouched: the restored state is the backup's own versions.
     assert_eq!(
         current("C/2").await,
-        (false, 1, Some(json!({"at": "08:00"})))
+        (false, 0, Some(json!({"at": "08:00"})))
     );
-    assert!(current("C/3").await.0);
+    assert_eq!(current("C/3").await, (true, 1, None));
     assert_eq!(
         current("C/1").await,
         (false, 0, Some(json!({"at": "08:00"})))
@@ -281,12 +283,19 @@ async fn a_restore_rolls_the_inventory_back_in_a_new_epoch(pool: PgPool) {
         deps,
         vec![("P/1".into(), 0), ("P/2".into(), 1), ("P/3".into(), 1)]
     );
-    // History keeps what was lost: C/2's 13:00 version is still there.
-    let versions: i64 = sqlx::query_scalar("select count(*) from entity_version where key = 'C/2'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(versions, 3);
+    // History keeps what was lost: C/2's 13:00 version is still there, as
+    // the lost branch.
+    let versions: Vec<(String, bool)> = sqlx::query_as(
+        "select to_char(updated_at at time zone 'UTC', 'HH24:MI'), lost from entity_version
+         where key = 'C/2' order by updated_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        versions,
+        vec![("08:00".into(), false), ("13:00".into(), true)]
+    );
 
     // The first write after recovery closes the amnesia of C/3 and of the restore.
     report(&app, "customers", vec![entity("C/3", "16:00")]).await;
@@ -446,8 +455,8 @@ async fn a_removed_service_takes_its_findings_and_a_removed_relation_leaves_them
         let finding = items.iter().find(|f| f["source"]["key"] == key).unwrap();
         assert_eq!(finding["relation"], Value::Null, "{finding}");
     }
-    let k5 = items.iter().find(|f| f["source"]["key"] == "K/5").unwrap();
-    assert_eq!(k5["relation"], "crm.customer");
+    let c5 = items.iter().find(|f| f["source"]["key"] == "C/5").unwrap();
+    assert_eq!(c5["relation"], "crm.customer");
 }
 
 #[sqlx::test]

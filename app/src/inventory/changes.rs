@@ -20,14 +20,15 @@ use crate::error::AppError;
 
 /// Creates the transaction's change tables (dropped at commit):
 /// `touched_entity (key, at)` — entity keys of the service written, with the
-/// time of the write — and `touched_reference (target_service_id,
-/// target_key, source_key)` — references the service holds that were
-/// written.
+/// write's position on the timeline — and `touched_reference
+/// (target_service_id, target_key, source_key, at)` — references the
+/// service holds that were written, with theirs. Writes of a lost branch
+/// change nothing current and are not recorded.
 pub async fn track(conn: &mut PgConnection) -> Result<(), AppError> {
     for table in [
         "create temp table touched_entity (key text collate \"C\", at timestamptz) on commit drop",
         "create temp table touched_reference (target_service_id bigint, target_key text collate \"C\",
-                                              source_key text collate \"C\") on commit drop",
+                                              source_key text collate \"C\", at timestamptz) on commit drop",
     ] {
         sqlx::query(table).execute(&mut *conn).await?;
     }
@@ -153,6 +154,7 @@ pub async fn count_dependents_of_new(
         "select coalesce(array_agg(target_key), '{}'), coalesce(array_agg(n), '{}')
          from (select target_key, count(*)::int as n from reference_version
                where target_service_id = $1 and valid_to is null and not removed
+                 and source_service_id <> $1
                group by target_key) c",
     )
     .bind(service.service_id)
@@ -162,8 +164,11 @@ pub async fn count_dependents_of_new(
     add_dependents(conn, (services, keys, counts)).await
 }
 
-/// Re-links each touched entity's versions in time order (events may arrive
-/// out of order): every version is valid until the next one.
+/// Re-links each touched entity's versions on the current branch (events
+/// may arrive out of order): in epoch order, and by time within an epoch,
+/// every version is valid until the next one's position (spec §5b: any
+/// write of a newer epoch supersedes the older one, whatever its time).
+/// Versions of a lost branch keep their empty validity.
 ///
 /// Both chains leave the planner no join to choose. The versions whose end
 /// is wrong are found by a lateral subquery (an index probe per touched
@@ -178,15 +183,17 @@ async fn chain_entity_versions(
 ) -> Result<(), AppError> {
     sqlx::query(
         "update entity_version v
-         set valid_to = (select min(w.updated_at) from entity_version w
-                         where w.service_id = v.service_id and w.key = v.key
-                           and w.updated_at > v.updated_at)
+         set valid_to = (select coalesce(w.valid_from, w.updated_at) from entity_version w
+                         where w.service_id = v.service_id and w.key = v.key and not w.lost
+                           and (w.epoch, w.updated_at) > (v.epoch, v.updated_at)
+                         order by w.epoch, w.updated_at limit 1)
          where v.ctid = any(array(
              select n.version
              from (select distinct key from touched_entity) t
              cross join lateral (
-                 select ctid as version, valid_to, lead(updated_at) over (order by updated_at) as next
-                 from entity_version where service_id = $1 and key = t.key) n
+                 select ctid as version, valid_to,
+                        lead(coalesce(valid_from, updated_at)) over (order by epoch, updated_at) as next
+                 from entity_version where service_id = $1 and key = t.key and not lost) n
              where n.valid_to is distinct from n.next))",
     )
     .bind(service.service_id)
@@ -212,7 +219,8 @@ async fn chain_reference_versions(
          set valid_to = (select min(w.valid_from) from reference_version w
                          where w.target_service_id = v.target_service_id and w.target_key = v.target_key
                            and w.source_service_id = v.source_service_id and w.source_key = v.source_key
-                           and w.relation_id = v.relation_id and w.valid_from > v.valid_from)
+                           and w.relation_id = v.relation_id and w.valid_from > v.valid_from
+                           and not w.lost)
          where v.ctid = any(array(
              select n.version
              from (select distinct target_service_id, target_key, source_key from touched_reference) t
@@ -221,7 +229,8 @@ async fn chain_reference_versions(
                         lead(valid_from) over (partition by relation_id order by valid_from) as next
                  from reference_version
                  where target_service_id = t.target_service_id and target_key = t.target_key
-                   and source_service_id = (select $1::bigint) and source_key = t.source_key) n
+                   and source_service_id = (select $1::bigint) and source_key = t.source_key
+                   and not lost) n
              where n.valid_to is distinct from n.next))",
     )
     .bind(service.service_id)
@@ -231,7 +240,8 @@ async fn chain_reference_versions(
 }
 
 /// Brings the current-state rows of the touched entities up to their
-/// latest version.
+/// latest version on the current branch. An entity whose every version was
+/// lost by a restore (it was created after the backup) is gone: deleted.
 async fn refresh_entities(conn: &mut PgConnection, service: ServiceRef) -> Result<(), AppError> {
     sqlx::query(
         "insert into entity (service_id, key, updated_at, epoch, deleted)
@@ -239,20 +249,34 @@ async fn refresh_entities(conn: &mut PgConnection, service: ServiceRef) -> Resul
          from (select distinct key from touched_entity) t
          cross join lateral (
              select updated_at, epoch, deleted from entity_version
-             where service_id = $1 and key = t.key
-             order by updated_at desc limit 1) v
+             where service_id = $1 and key = t.key and not lost
+             order by epoch desc, updated_at desc limit 1) v
          order by t.key
          on conflict (service_id, key) do update
              set updated_at = excluded.updated_at, epoch = excluded.epoch, deleted = excluded.deleted",
     )
     .bind(service.service_id)
+    .execute(&mut *conn)
+    .await?;
+    if service.epoch == 0 {
+        return Ok(()); // never restored: nothing was lost
+    }
+    sqlx::query(
+        "update entity e set deleted = true, epoch = $2
+         where e.service_id = $1 and e.key = any(array(select distinct key from touched_entity))
+           and not e.deleted
+           and not exists (select 1 from entity_version v
+                           where v.service_id = $1 and v.key = e.key and not v.lost)",
+    )
+    .bind(service.service_id)
+    .bind(service.epoch)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Brings the dependency counters (live incoming references) of the
-/// entities whose count may have changed up to date: the targets of touched
+/// Brings the dependency counters (live incoming references from other
+/// services: spec §5b) of the entities whose count may have changed up to date: the targets of touched
 /// references and the touched entities themselves (a new entity may already
 /// be referred to). An entity deleted while still referred to is flagged
 /// `to_delete` (spec §2).
@@ -276,10 +300,12 @@ async fn refresh_dependents(
             "update entity e set dependents = e.dependents + a.n,
                                  to_delete = e.deleted and e.dependents + a.n > 0
              from (select target_service_id, target_key, count(*)::int as n
-                   from touched_reference group by target_service_id, target_key) a
+                   from touched_reference where target_service_id <> $1
+                   group by target_service_id, target_key) a
              where e.service_id = a.target_service_id and e.key = a.target_key
                and e.service_id = any(array(select distinct target_service_id from touched_reference))",
         )
+        .bind(service.service_id)
         .execute(&mut *conn)
         .await?;
         ""
@@ -289,7 +315,8 @@ async fn refresh_dependents(
          from (select t.service_id, t.key,
                       (select count(*) from reference_version r
                        where r.target_service_id = t.service_id and r.target_key = t.key
-                         and r.valid_to is null and not r.removed)::int as n
+                         and r.valid_to is null and not r.removed
+                         and r.source_service_id <> t.service_id)::int as n
                from ({recounted} select $1::bigint as service_id, key from touched_entity) t) c
          where e.service_id = c.service_id and e.key = c.key
            and e.service_id = any(array(select distinct target_service_id from touched_reference) || $1)
@@ -301,9 +328,24 @@ async fn refresh_dependents(
     Ok(())
 }
 
-/// The first write after a restore ends the amnesia (spec §2): of each
-/// restored entity written now, and of the restore itself.
+/// The first write after a restore ends the amnesia (spec §5b): of each
+/// restored entity written now, and of the restore itself. So does the
+/// first read of a restored entity, a reference into it that another
+/// service reports in its new epoch.
 pub async fn close_amnesia(conn: &mut PgConnection, service: ServiceRef) -> Result<(), AppError> {
+    sqlx::query(
+        "update finding f set amnesia_to = w.at
+         from (select target_service_id, target_key, min(at) as at from touched_reference
+               where target_service_id = any(array(select service_id from service where epoch > 0))
+                 and target_service_id <> $1
+               group by target_service_id, target_key) w, restore r
+         where f.target_service_id = w.target_service_id and f.target_key = w.target_key
+           and f.restore_id = r.restore_id and r.service_id = f.target_service_id
+           and f.amnesia_from is not null and f.amnesia_to is null and w.at >= r.restored_at",
+    )
+    .bind(service.service_id)
+    .execute(&mut *conn)
+    .await?;
     if service.epoch == 0 {
         return Ok(()); // never restored
     }

@@ -11,6 +11,8 @@ use sqlx::{PgConnection, PgPool};
 
 use super::changes;
 use super::events::{Events, ReferenceEvent};
+use super::timeline::{Placement, Timeline};
+use super::verify;
 use crate::error::AppError;
 use crate::problem::Problem;
 use crate::retry;
@@ -63,15 +65,18 @@ async fn apply_once(
 ) -> Result<Applied, AppError> {
     let mut tx = db.begin().await?;
     let service = lock(&mut tx, service).await?;
+    let timeline = Timeline::of(&mut tx, service).await?;
+    check_epochs(&timeline, events)?;
     let total = events.len();
     let events = drop_replays(&mut tx, service, events).await?;
     let relations = check(&mut tx, service, &events).await?;
 
     changes::track(&mut tx).await?;
-    write_entities(&mut tx, service, &events).await?;
-    write_references(&mut tx, service, &events.references, &relations).await?;
+    write_entities(&mut tx, service, &timeline, &events).await?;
+    write_references(&mut tx, service, &timeline, &events.references, &relations).await?;
     changes::follow(&mut tx, service, changes::Histories::ALL).await?;
     changes::close_amnesia(&mut tx, service).await?;
+    verify::after_write(&mut tx, service).await?;
 
     tx.commit().await?;
     let applied = events.len();
@@ -79,6 +84,22 @@ async fn apply_once(
         applied,
         replayed: total - applied,
     })
+}
+
+/// Every event naming an epoch the service has not reached is a problem.
+fn check_epochs(timeline: &Timeline, events: &Events) -> Result<(), AppError> {
+    let mut problems: Vec<Problem> = events
+        .entities
+        .iter()
+        .map(|e| (e.line, e.epoch))
+        .chain(events.references.iter().map(|r| (r.line, r.epoch)))
+        .filter_map(|(line, epoch)| timeline.check(line, epoch))
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.sort_by_key(|p| p.line);
+    Err(AppError::Rejected(problems))
 }
 
 /// Takes the service for this transaction: one ingest or restore of a
@@ -100,41 +121,52 @@ pub(super) async fn lock(
     .ok_or_else(|| AppError::NotFound("service (removed from the topology meanwhile)".into()))
 }
 
-/// Records the batch's sequence numbers; events whose number was already
-/// recorded are dropped, so a replayed request changes nothing. The batch
-/// is copied only when it holds replays (a retried transaction needs the
-/// whole batch again).
+/// Records the batch's sequence numbers, per epoch; events whose number
+/// was already recorded in their epoch are dropped, so a replayed request
+/// changes nothing. The batch is copied only when it holds replays (a
+/// retried transaction needs the whole batch again).
 async fn drop_replays<'a>(
     conn: &mut PgConnection,
     service: ServiceRef,
     events: &'a Events,
 ) -> Result<Cow<'a, Events>, AppError> {
-    let seqs: Vec<i64> = events
+    let epoch_of = |epoch: Option<i32>| epoch.unwrap_or(service.epoch);
+    let numbered: Vec<(i32, i64)> = events
         .entities
         .iter()
-        .filter_map(|e| e.seq)
-        .chain(events.references.iter().filter_map(|r| r.seq))
+        .filter_map(|e| Some((epoch_of(e.epoch), e.seq?)))
+        .chain(
+            events
+                .references
+                .iter()
+                .filter_map(|r| Some((epoch_of(r.epoch), r.seq?))),
+        )
         .collect();
-    if seqs.is_empty() {
+    if numbered.is_empty() {
         return Ok(Cow::Borrowed(events));
     }
-    let fresh: HashSet<i64> = sqlx::query_scalar(
-        "insert into ingested_event (service_id, seq) select $1, unnest($2::bigint[])
-         on conflict do nothing returning seq",
+    let (epochs, seqs): (Vec<i32>, Vec<i64>) = numbered.iter().copied().unzip();
+    let fresh: HashSet<(i32, i64)> = sqlx::query_as(
+        "insert into ingested_event (service_id, epoch, seq)
+         select $1, unnest($2::int[]), unnest($3::bigint[])
+         on conflict do nothing returning epoch, seq",
     )
     .bind(service.service_id)
+    .bind(&epochs)
     .bind(&seqs)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .collect();
-    let keep = |seq: Option<i64>| seq.is_none_or(|s| fresh.contains(&s));
-    if seqs.iter().all(|&s| keep(Some(s))) {
+    let keep = |epoch: Option<i32>, seq: Option<i64>| {
+        seq.is_none_or(|s| fresh.contains(&(epoch_of(epoch), s)))
+    };
+    if fresh.len() == numbered.len() {
         return Ok(Cow::Borrowed(events));
     }
     let mut kept = events.clone();
-    kept.entities.retain(|e| keep(e.seq));
-    kept.references.retain(|r| keep(r.seq));
+    kept.entities.retain(|e| keep(e.epoch, e.seq));
+    kept.references.retain(|r| keep(r.epoch, r.seq));
     Ok(Cow::Owned(kept))
 }
 
@@ -218,9 +250,15 @@ pub(super) async fn check(
     }
 }
 
+/// Entity events as versions, each placed on the service's timeline (see
+/// `timeline`). A version of a lost branch is kept with an empty validity;
+/// at an instant already written, a write of a newer epoch wins and a lost
+/// one never replaces what is on the current branch. Only writes on the
+/// current branch are followed up.
 async fn write_entities(
     conn: &mut PgConnection,
     service: ServiceRef,
+    timeline: &Timeline,
     events: &Events,
 ) -> Result<(), AppError> {
     if events.entities.is_empty() {
@@ -230,33 +268,57 @@ async fn write_entities(
     let ats: Vec<DateTime<Utc>> = events.entities.iter().map(|e| e.at).collect();
     let deleted: Vec<bool> = events.entities.iter().map(|e| e.deleted).collect();
     let data: Vec<Option<Value>> = events.entities.iter().map(|e| e.data.clone()).collect();
+    let placed: Vec<Placement> = events
+        .entities
+        .iter()
+        .map(|e| timeline.place(e.epoch, e.at))
+        .collect();
+    let epochs: Vec<i32> = placed.iter().map(|p| p.epoch).collect();
+    let lost: Vec<bool> = placed.iter().map(|p| p.lost).collect();
+    let starts: Vec<Option<DateTime<Utc>>> = placed
+        .iter()
+        .zip(&ats)
+        .map(|(p, at)| (p.position > *at).then_some(p.position))
+        .collect();
     // Two events for the same key and instant: the later line wins.
     sqlx::query(
         "with written as (
-         insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
-         select distinct on (key, at) $1, key, at, $2, deleted, data
-         from unnest($3::text[], $4::timestamptz[], $5::bool[], $6::jsonb[]) with ordinality
-              as e(key, at, deleted, data, n)
+         insert into entity_version (service_id, key, updated_at, epoch, deleted, data, lost,
+                                     valid_from, valid_to)
+         select distinct on (key, at) $1, key, at, epoch, deleted, data, lost, valid_from,
+                case when lost then at end
+         from unnest($2::text[], $3::timestamptz[], $4::bool[], $5::jsonb[], $6::int[], $7::bool[],
+                     $8::timestamptz[]) with ordinality
+              as e(key, at, deleted, data, epoch, lost, valid_from, n)
          order by key, at, n desc
          on conflict (service_id, key, updated_at) do update
-             set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch
-         returning key, updated_at)
-         insert into touched_entity select key, updated_at from written",
+             set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch,
+                 lost = excluded.lost, valid_from = excluded.valid_from,
+                 valid_to = case when excluded.lost then excluded.updated_at
+                                 else entity_version.valid_to end
+             where entity_version.epoch <= excluded.epoch and (entity_version.lost or not excluded.lost)
+         returning key, coalesce(valid_from, updated_at) as at, lost)
+         insert into touched_entity select key, at from written where not lost",
     )
     .bind(service.service_id)
-    .bind(service.epoch)
     .bind(&keys)
     .bind(&ats)
     .bind(&deleted)
     .bind(&data)
+    .bind(&epochs)
+    .bind(&lost)
+    .bind(&starts)
     .execute(conn)
     .await?;
     Ok(())
 }
 
+/// Reference events as versions, placed as the entities are: a reference's
+/// `valid_from` is its position on the source service's timeline.
 async fn write_references(
     conn: &mut PgConnection,
     service: ServiceRef,
+    timeline: &Timeline,
     references: &[ReferenceEvent],
     relations: &HashMap<String, RelationEnds>,
 ) -> Result<(), AppError> {
@@ -273,23 +335,34 @@ async fn write_references(
         .map(|r| relations[&r.relation].to_service_id)
         .collect();
     let observed: Vec<Option<DateTime<Utc>>> = references.iter().map(|r| r.observed).collect();
-    let ats: Vec<DateTime<Utc>> = references.iter().map(|r| r.at).collect();
+    let placed: Vec<Placement> = references
+        .iter()
+        .map(|r| timeline.place(r.epoch, r.at))
+        .collect();
+    let positions: Vec<DateTime<Utc>> = placed.iter().map(|p| p.position).collect();
+    let lost: Vec<bool> = placed.iter().map(|p| p.lost).collect();
     let caches: Vec<Option<Value>> = references.iter().map(|r| r.cache.clone()).collect();
     let removed: Vec<bool> = references.iter().map(|r| r.removed).collect();
     sqlx::query(
         "with written as (
          insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, cache, removed, valid_from)
+                                        relation_id, observed_at, cache, removed, valid_from, lost, valid_to)
          select distinct on (target, to_key, from_key, relation_id, at)
-                target, to_key, $1, from_key, relation_id, observed, cache, removed, at
+                target, to_key, $1, from_key, relation_id, observed, cache, removed, at, lost,
+                case when lost then at end
          from unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
-                     $7::jsonb[], $8::bool[], $9::timestamptz[]) with ordinality
-              as r(target, to_key, from_key, relation_id, observed, cache, removed, at, n)
+                     $7::jsonb[], $8::bool[], $9::timestamptz[], $10::bool[]) with ordinality
+              as r(target, to_key, from_key, relation_id, observed, cache, removed, at, lost, n)
          order by target, to_key, from_key, relation_id, at, n desc
          on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed
-         returning target_service_id, target_key, source_key)
-         insert into touched_reference select * from written",
+         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed,
+                       lost = excluded.lost,
+                       valid_to = case when excluded.lost then excluded.valid_from
+                                       else reference_version.valid_to end
+             where reference_version.lost or not excluded.lost
+         returning target_service_id, target_key, source_key, valid_from, lost)
+         insert into touched_reference
+         select target_service_id, target_key, source_key, valid_from from written where not lost",
     )
     .bind(service.service_id)
     .bind(&targets)
@@ -299,7 +372,8 @@ async fn write_references(
     .bind(&observed)
     .bind(&caches)
     .bind(&removed)
-    .bind(&ats)
+    .bind(&positions)
+    .bind(&lost)
     .execute(conn)
     .await?;
     Ok(())

@@ -12,6 +12,8 @@ use crate::problem::Problem;
 pub struct EntityEvent {
     pub line: usize,
     pub seq: Option<i64>,
+    /// The epoch it was written in; `None` is the service's current one.
+    pub epoch: Option<i32>,
     pub key: String,
     pub at: DateTime<Utc>,
     pub deleted: bool,
@@ -24,6 +26,8 @@ pub struct EntityEvent {
 pub struct ReferenceEvent {
     pub line: usize,
     pub seq: Option<i64>,
+    /// The source service's epoch it was written in; `None` is the current one.
+    pub epoch: Option<i32>,
     pub from: String,
     pub relation: String,
     pub to: String,
@@ -59,6 +63,7 @@ enum Raw {
         deleted: bool,
         data: Option<Value>,
         seq: Option<i64>,
+        epoch: Option<i32>,
     },
     Reference {
         from: String,
@@ -70,6 +75,7 @@ enum Raw {
         #[serde(default)]
         removed: bool,
         seq: Option<i64>,
+        epoch: Option<i32>,
     },
 }
 
@@ -89,6 +95,12 @@ fn timestamp(
             ));
             None
         }
+    }
+}
+
+fn not_negative(problems: &mut Vec<Problem>, line: usize, epoch: Option<i32>) {
+    if epoch.is_some_and(|e| e < 0) {
+        problems.push(Problem::new(Some(line), "epoch", "must not be negative"));
     }
 }
 
@@ -136,13 +148,16 @@ pub fn parse_with_default(
                 deleted,
                 data,
                 seq,
+                epoch,
             }) => {
                 not_empty(&mut problems, line, "key", &key);
+                not_negative(&mut problems, line, epoch);
                 let at = at_of(&mut problems, line, at);
                 if let (Some(at), true) = (at, problems.len() == before) {
                     events.entities.push(EntityEvent {
                         line,
                         seq,
+                        epoch,
                         key,
                         at,
                         deleted,
@@ -159,8 +174,10 @@ pub fn parse_with_default(
                 cache,
                 removed,
                 seq,
+                epoch,
             }) => {
                 not_empty(&mut problems, line, "from", &from);
+                not_negative(&mut problems, line, epoch);
                 not_empty(&mut problems, line, "to", &to);
                 not_empty(&mut problems, line, "relation", &relation);
                 let at = at_of(&mut problems, line, at);
@@ -180,6 +197,7 @@ pub fn parse_with_default(
                     events.references.push(ReferenceEvent {
                         line,
                         seq,
+                        epoch,
                         from,
                         relation,
                         to,

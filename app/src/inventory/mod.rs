@@ -18,7 +18,11 @@ pub mod scan;
 #[cfg(feature = "ssr")]
 pub mod snapshot;
 #[cfg(feature = "ssr")]
+pub mod timeline;
+#[cfg(feature = "ssr")]
 pub mod tokens;
+#[cfg(feature = "ssr")]
+pub mod verify;
 mod ui;
 
 pub use ui::{InventoryPage, ServiceInventoryPage};

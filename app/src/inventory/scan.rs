@@ -5,6 +5,7 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::verify;
 use crate::error::AppError;
 use crate::retry;
 use crate::topology::db as topology;
@@ -24,8 +25,7 @@ pub struct ScanReport {
 }
 
 /// Runs one scan in one transaction (again when a concurrent ingest
-/// aborted it: both update entities of many services). A reference already
-/// flagged by an earlier scan, and not yet worked, is not flagged again.
+/// aborted it: both update entities of many services).
 pub async fn run(db: &PgPool) -> Result<ScanReport, AppError> {
     retry::when_contended(|| run_once(db)).await
 }
@@ -48,7 +48,8 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
              select e.service_id, e.key,
                     (select count(*) from reference_version r
                      where r.target_service_id = e.service_id and r.target_key = e.key
-                       and r.valid_to is null and not r.removed)::int as n
+                       and r.valid_to is null and not r.removed
+                       and r.source_service_id <> e.service_id)::int as n
              from entity e where e.deleted or e.to_delete
          ), updated as (
              update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
@@ -62,28 +63,49 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
     .fetch_one(&mut *tx)
     .await?;
 
+    // Findings whose condition is gone are closed first, so that a
+    // condition that cleared and came back is raised anew below.
+    verify::after_scan(&mut tx).await?;
+    // One finding per condition: a reference a pending finding already
+    // names — a dangling delete of an earlier scan, or a restore's broken
+    // link (its target lost by the restore) — is not flagged again; the
+    // first scan that meets it is one more of its causes.
     let dangling_delete: i64 = sqlx::query_scalar(
-        "with flagged as (
-             insert into finding (scan_id, kind, relation_id, source_service_id, source_key,
-                                  target_service_id, target_key, observed_at, target_updated_at,
-                                  strategy, cached)
-             select $1, 'dangling_delete', r.relation_id, r.source_service_id, r.source_key,
-                    r.target_service_id, r.target_key, r.observed_at, e.updated_at,
-                    coalesce(rel.on_broken, case when r.cache is not null then 'cache' else 'reconstruct' end),
-                    r.cache
+        "with dangling as (
+             select r.relation_id, r.source_service_id, r.source_key, r.target_service_id, r.target_key,
+                    r.observed_at, e.updated_at, rel.on_broken, r.cache,
+                    (select f.finding_id from finding f
+                     where f.target_service_id = r.target_service_id and f.target_key = r.target_key
+                       and f.source_service_id = r.source_service_id and f.source_key = r.source_key
+                       and f.relation_id = r.relation_id and f.kind in ('dangling_delete', 'broken_link')
+                       and (f.status in ('open', 'claimed')
+                            or (f.status in ('accepted', 'dismissed') and f.cleared_at is null))
+                     limit 1) as existing
              from entity e
              join reference_version r
                on r.target_service_id = e.service_id and r.target_key = e.key
               and r.valid_to is null and not r.removed
              join relation rel on rel.relation_id = r.relation_id
              where e.deleted
-               and not exists (
-                   select 1 from finding f
-                   where f.kind = 'dangling_delete' and f.status in ('open', 'claimed')
-                     and f.target_service_id = r.target_service_id and f.target_key = r.target_key
-                     and f.source_service_id = r.source_service_id and f.source_key = r.source_key
-                     and f.relation_id = r.relation_id)
+         ), flagged as (
+             insert into finding (scan_id, kind, relation_id, source_service_id, source_key,
+                                  target_service_id, target_key, observed_at, target_updated_at,
+                                  strategy, cached)
+             select $1, 'dangling_delete', relation_id, source_service_id, source_key,
+                    target_service_id, target_key, observed_at, updated_at,
+                    coalesce(on_broken, case when cache is not null then 'cache' else 'reconstruct' end),
+                    cache
+             from dangling where existing is null
              returning 1
+         ), met as (
+             insert into finding_cause (target_service_id, finding_id, scan_id)
+             select f.target_service_id, f.finding_id, $1
+             from dangling d
+             join finding f on f.target_service_id = d.target_service_id and f.finding_id = d.existing
+             where f.scan_id is null
+               and not exists (select 1 from finding_cause c
+                               where c.target_service_id = f.target_service_id
+                                 and c.finding_id = f.finding_id and c.scan_id is not null)
          )
          select count(*) from flagged",
     )

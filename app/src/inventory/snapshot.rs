@@ -16,6 +16,8 @@ use super::changes::{self, Histories};
 use super::copy::copy_in;
 use super::db::{self, Applied, RelationEnds, ServiceRef};
 use super::events::{EntityEvent, Events, ReferenceEvent};
+use super::timeline::Timeline;
+use super::verify;
 use crate::error::AppError;
 use crate::retry;
 
@@ -47,7 +49,10 @@ async fn apply_once(
     let applied = if !histories.entities && !histories.references && service.epoch == 0 {
         first_load(&mut tx, service, at, &rows).await?
     } else {
-        compare(&mut tx, service, at, &rows, histories).await?
+        let timeline = Timeline::of(&mut tx, service).await?;
+        let applied = compare(&mut tx, service, at, timeline.start(), &rows, histories).await?;
+        verify::after_write(&mut tx, service).await?;
+        applied
     };
     tx.commit().await?;
     Ok(Applied {
@@ -103,12 +108,16 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// How many references each target receives: `(services, keys, counts)`.
-    fn targets(&self) -> (Vec<i64>, Vec<&'a str>, Vec<i32>) {
+    /// How many references each target in another service than `own`
+    /// receives (counters count only those): `(services, keys, counts)`.
+    fn targets(&self, own: i64) -> (Vec<i64>, Vec<&'a str>, Vec<i32>) {
         let mut targets: (Vec<i64>, Vec<&str>, Vec<i32>) = Default::default();
         for group in self.references.chunk_by(|a, b| {
             (a.target_service_id, &a.event.to) == (b.target_service_id, &b.event.to)
         }) {
+            if group[0].target_service_id == own {
+                continue;
+            }
             targets.0.push(group[0].target_service_id);
             targets.1.push(&group[0].event.to);
             targets.2.push(group.len() as i32);
@@ -179,9 +188,10 @@ async fn first_load(
         },
     )
     .await?;
-    changes::add_dependents(conn, rows.targets()).await?;
+    changes::add_dependents(conn, rows.targets(id)).await?;
     changes::count_dependents_of_new(conn, service).await?;
     changes::mark_changed(conn, service).await?;
+    verify::after_load(conn, service).await?;
     Ok(rows.entities.len() + rows.references.len())
 }
 
@@ -191,6 +201,7 @@ async fn compare(
     conn: &mut PgConnection,
     service: ServiceRef,
     at: DateTime<Utc>,
+    epoch_start: Option<DateTime<Utc>>,
     rows: &Rows<'_>,
     histories: Histories,
 ) -> Result<usize, AppError> {
@@ -240,21 +251,29 @@ async fn compare(
 
     // Entities: new or changed ones get their reported version, the live
     // ones the snapshot lacks a deletion at `at`.
+    // After a restore, a line with another time than the entity's current
+    // version is a write of the new epoch even when it is older (re-applied
+    // from a copy): it holds from the epoch's start (see `timeline`).
     sqlx::query(
         "with written as (
-         insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
-         select $1, s.key, s.updated_at, $2, false, s.data
+         insert into entity_version (service_id, key, updated_at, epoch, deleted, data, valid_from)
+         select $1, s.key, s.updated_at, $2, false, s.data, nullif(greatest(s.updated_at, $4), s.updated_at)
          from snapshot_entity s
          left join entity e on e.service_id = $1 and e.key = s.key
          where e.key is null or e.deleted or e.updated_at < s.updated_at
+            or (e.epoch < $2 and e.updated_at <> s.updated_at)
          order by s.key
-         on conflict (service_id, key, updated_at) do update set deleted = false, data = excluded.data
+         on conflict (service_id, key, updated_at) do update
+             set deleted = false, data = excluded.data, epoch = excluded.epoch, lost = false,
+                 valid_from = excluded.valid_from
+             where entity_version.epoch <= excluded.epoch
          returning key)
          insert into touched_entity select key, $3 from written",
     )
     .bind(service.service_id)
     .bind(service.epoch)
     .bind(at)
+    .bind(epoch_start)
     .execute(&mut *conn)
     .await?;
     if histories.entities {
@@ -265,7 +284,8 @@ async fn compare(
              from entity e
              where e.service_id = $1 and not e.deleted
                and not exists (select 1 from snapshot_entity s where s.key = e.key)
-             on conflict (service_id, key, updated_at) do update set deleted = true
+             on conflict (service_id, key, updated_at) do update set deleted = true, lost = false
+             where entity_version.epoch <= excluded.epoch
              returning key)
              insert into touched_entity select key, $2 from written",
         )
@@ -290,7 +310,8 @@ async fn compare(
                    and r.relation_id = s.relation_id and r.valid_to is null and not r.removed
                    and r.observed_at is not distinct from s.observed_at)",
             "on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-             do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false",
+             do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false,
+                           lost = false",
         )
     } else {
         ("", "")
@@ -305,7 +326,7 @@ async fn compare(
          order by s.target_service_id, s.target_key, s.source_key, s.relation_id
          {on_conflict}
          returning target_service_id, target_key, source_key)
-         insert into touched_reference select * from written"
+         insert into touched_reference select *, $2 from written"
     ))
     .bind(service.service_id)
     .bind(at)
@@ -325,8 +346,8 @@ async fn compare(
                    where s.target_service_id = r.target_service_id and s.target_key = r.target_key
                      and s.source_key = r.source_key and s.relation_id = r.relation_id)
              on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-             do update set removed = true
-             returning target_service_id, target_key, source_key)
+             do update set removed = true, lost = false
+             returning target_service_id, target_key, source_key, valid_from)
              insert into touched_reference select * from written",
         )
         .bind(service.service_id)

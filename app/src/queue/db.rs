@@ -13,7 +13,7 @@ use crate::restores::model::Amnesia;
 const COLUMNS: &str = "f.finding_id, f.restore_id, f.scan_id, f.kind, rel.name as relation,
     src.name as source_service, f.source_key, tgt.name as target_service, f.target_key,
     f.observed_at, f.target_updated_at, f.amnesia_from, f.amnesia_to, f.strategy, f.cached,
-    f.status, f.assignee, f.note, f.created_at";
+    f.status, f.assignee, f.note, f.created_at, f.resolved_by, f.verified_at";
 const JOINS: &str = "join service src on src.service_id = f.source_service_id
     join service tgt on tgt.service_id = f.target_service_id
     left join relation rel on rel.relation_id = f.relation_id";
@@ -43,6 +43,8 @@ struct FindingRow {
     assignee: Option<String>,
     note: Option<String>,
     created_at: DateTime<Utc>,
+    resolved_by: Option<String>,
+    verified_at: Option<DateTime<Utc>>,
 }
 
 impl From<FindingRow> for Finding {
@@ -71,10 +73,39 @@ impl From<FindingRow> for Finding {
             cached: r.cached,
             status: r.status,
             assignee: r.assignee,
+            causes: vec![Cause {
+                restore_id: r.restore_id,
+                scan_id: r.scan_id,
+                at: r.created_at,
+            }],
             note: r.note,
             created_at: r.created_at,
+            resolved_by: r.resolved_by,
+            verified_at: r.verified_at,
         }
     }
+}
+
+/// Adds the later causes of each finding to the one that raised it.
+async fn with_causes(db: &PgPool, mut findings: Vec<Finding>) -> Result<Vec<Finding>, AppError> {
+    let ids: Vec<i64> = findings.iter().map(|f| f.id).collect();
+    let causes: Vec<(i64, Option<i64>, Option<i64>, DateTime<Utc>)> = sqlx::query_as(
+        "select finding_id, restore_id, scan_id, at from finding_cause
+         where finding_id = any($1) order by at",
+    )
+    .bind(&ids)
+    .fetch_all(db)
+    .await?;
+    for (id, restore_id, scan_id, at) in causes {
+        if let Some(finding) = findings.iter_mut().find(|f| f.id == id) {
+            finding.causes.push(Cause {
+                restore_id,
+                scan_id,
+                at,
+            });
+        }
+    }
+    Ok(findings)
 }
 
 /// Checks a filter's enumerated values, so a typo is a 422 and not an
@@ -194,7 +225,7 @@ pub async fn list(db: &PgPool, filter: &Filter, page: Page) -> Result<FindingPag
         None
     };
     Ok(FindingPage {
-        items: rows.into_iter().map(Finding::from).collect(),
+        items: with_causes(db, rows.into_iter().map(Finding::from).collect()).await?,
         next,
     })
 }
@@ -293,6 +324,7 @@ pub async fn get(db: &PgPool, id: i64) -> Result<FindingDetail, AppError> {
     .await?
     .ok_or_else(|| AppError::NotFound(format!("finding {id}")))?
     .into();
+    let finding = with_causes(db, vec![finding]).await?.remove(0);
     let audit = sqlx::query_as::<_, AuditEntry>(
         "select actor, action, from_status, to_status, strategy, note, at
          from finding_event where finding_id = $1 order by at, finding_event_id",
@@ -335,6 +367,13 @@ fn push_set(q: &mut QueryBuilder<'_, Postgres>, action: Action, input: &ActionIn
             q.push(", assignee = ").push_bind(actor.to_string());
         }
     }
+    // An operator's resolution is theirs; any other decision, or a
+    // reopen, leaves none (and a reopened condition is pending again).
+    match action {
+        Action::Resolve => q.push(", resolved_by = 'operator', verified_at = null"),
+        Action::Claim => q.push(""),
+        _ => q.push(", resolved_by = null, verified_at = null, cleared_at = null"),
+    };
     if action != Action::Claim {
         if let Some(note) = &input.note {
             q.push(", note = ").push_bind(note.clone());

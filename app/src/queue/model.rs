@@ -35,6 +35,33 @@ pub struct Finding {
     pub assignee: Option<String>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The restore or scan that raised it, then every later one that met
+    /// the same condition (spec §5b), oldest first.
+    #[serde(default)]
+    pub causes: Vec<Cause>,
+    /// Who resolved it: `operator`, or Lockstep itself (`inventory`,
+    /// `restore`) when it saw the condition gone.
+    pub resolved_by: Option<String>,
+    /// When Lockstep saw the condition gone.
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+impl Finding {
+    /// Resolved by Lockstep, not by a person.
+    pub fn verified(&self) -> bool {
+        matches!(self.resolved_by.as_deref(), Some("inventory" | "restore"))
+    }
+}
+
+/// A restore or scan that found a finding's condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Cause {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_id: Option<i64>,
+    pub at: DateTime<Utc>,
 }
 
 /// One entry of a finding's audit trail.

@@ -15,7 +15,7 @@ use super::api::{
     act_on_finding, bulk_act, claim_next_finding, load_finding, queue_counts, queue_page,
 };
 use super::model::{
-    Action as Op, ActionInput, CountRow, Filter, FindingDetail, FindingPage, Page, Selection,
+    Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingPage, Page, Selection,
     STATUSES, STRATEGIES,
 };
 use crate::accounts::{model::Permission, ui::may};
@@ -374,10 +374,14 @@ fn FilterForm(filter: Memo<Filter>) -> impl IntoView {
     }
 }
 
-fn status_badge(status: &str, assignee: Option<&str>) -> String {
-    match (status, assignee) {
-        ("claimed", Some(who)) => format!("claimed by {who}"),
-        (status, _) => status.to_string(),
+/// A finding's status as the queue shows it: who holds a claim, and a
+/// resolution Lockstep verified itself apart from an operator's.
+fn status_badge(f: &Finding) -> String {
+    match (f.status.as_str(), f.assignee.as_deref(), f.resolved_by.as_deref()) {
+        ("claimed", Some(who), _) => format!("claimed by {who}"),
+        ("resolved", _, Some("inventory")) => "verified by the inventory".into(),
+        ("resolved", _, Some("restore")) => "verified by a restore".into(),
+        (status, _, _) => status.to_string(),
     }
 }
 
@@ -420,7 +424,7 @@ fn findings_table(
                         <td class=TD>{source}</td>
                         <td class=TD>{target}</td>
                         <td class=TD>{f.strategy.clone()}</td>
-                        <td class=TD data-testid="finding-status">{status_badge(&f.status, f.assignee.as_deref())}</td>
+                        <td class=TD data-testid="finding-status" data-verified=f.verified().to_string()>{status_badge(&f)}</td>
                     </tr>
                 }
             }).collect_view()}
@@ -498,7 +502,15 @@ fn evidence(
             <dt class="text-slate-500">"Target"</dt><dd>{format!("{} · {}", f.target.service, f.target.key)}</dd>
             <dt class="text-slate-500">"Observed"</dt><dd>{when(f.observed_at)}</dd>
             <dt class="text-slate-500">"Target restored at"</dt><dd>{when(f.target_updated_at)}</dd>
-            <dt class="text-slate-500">"Status"</dt><dd data-testid="detail-status">{status_badge(&f.status, f.assignee.as_deref())}</dd>
+            <dt class="text-slate-500">"Status"</dt><dd data-testid="detail-status">{status_badge(&f)}</dd>
+            {(f.causes.len() > 1).then(|| {
+                let causes = f.causes.iter().map(|c| match (c.restore_id, c.scan_id) {
+                    (Some(id), _) => format!("restore #{id} ({})", when(Some(c.at))),
+                    (_, Some(id)) => format!("scan #{id} ({})", when(Some(c.at))),
+                    _ => when(Some(c.at)),
+                }).collect::<Vec<_>>().join(", ");
+                view! { <dt class="text-slate-500">"Met by"</dt><dd data-testid="detail-causes">{causes}</dd> }
+            })}
             <dt class="text-slate-500">"Suggested"</dt><dd>{f.strategy.clone()}</dd>
             {f.note.clone().map(|n| view! { <dt class="text-slate-500">"Note"</dt><dd>{n}</dd> })}
         </dl>

@@ -62,6 +62,9 @@ pub async fn record_restore(
     service: String,
     backup: Option<i64>,
     at: Option<String>,
+    /// When the restore happened (RFC 3339 or `YYYY-MM-DDTHH:MM`, UTC);
+    /// now when empty.
+    restored_at: Option<String>,
     drill: bool,
 ) -> Result<RestoreReport, AppError> {
     let user =
@@ -74,7 +77,7 @@ pub async fn record_restore(
                 at.as_deref().map(str::trim).filter(|a| !a.is_empty()),
             ) {
                 (Some(id), None) => RestorePoint::Backup(id),
-                (None, Some(at)) => RestorePoint::At(parse_time(at)?),
+                (None, Some(at)) => RestorePoint::At(parse_time(at, "at")?),
                 _ => {
                     return Err(AppError::Invalid {
                         field: "backup".into(),
@@ -82,12 +85,18 @@ pub async fn record_restore(
                     })
                 }
             };
+            let restored_at = restored_at
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| parse_time(t, "restored_at"))
+                .transpose()?;
             record(
                 &crate::state::db()?,
                 RestoreRequest {
                     service,
                     point,
-                    restored_at: None,
+                    restored_at,
                     drill,
                     actor: user.name,
                 },
@@ -99,7 +108,7 @@ pub async fn record_restore(
 }
 
 #[cfg(feature = "ssr")]
-fn parse_time(at: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+fn parse_time(at: &str, field: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
     use chrono::{DateTime, Utc};
     DateTime::parse_from_rfc3339(at)
         .map(|t| t.with_timezone(&Utc))
@@ -107,7 +116,7 @@ fn parse_time(at: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
             chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M").map(|t| t.and_utc())
         })
         .map_err(|_| AppError::Invalid {
-            field: "at".into(),
+            field: field.into(),
             message: format!("{at:?} is not a time (2026-11-23T02:00)"),
         })
 }

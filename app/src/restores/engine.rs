@@ -12,7 +12,8 @@ use sqlx::{PgConnection, PgPool};
 use super::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
 use super::progress::Tracker;
 use crate::error::AppError;
-use crate::inventory::{changes, db::ServiceRef};
+use crate::inventory::{changes, db::ServiceRef, timeline::Timeline, verify};
+use crate::retry;
 use crate::topology::db as topology;
 
 /// Which state the service goes back to.
@@ -36,71 +37,117 @@ pub struct RestoreRequest {
 }
 
 /// The detection, as CTEs ending in `findings`: every finding of a restore
-/// of `$1` to `$2`, without the cached copies. `restored` is B's state at
-/// `t_b` (one version per key); the three branches are the references into
-/// B (broken links, stale references, missing state over mirrors), B's lost
-/// references (orphan candidates) and B's lost mirror entities (missing
-/// state seen from B's side). A drill only counts these rows: nothing in
-/// them stops PostgreSQL from scanning the references in parallel.
+/// of `$1` to `$2`, back at `$3`, without the cached copies of other
+/// services. `restored` is B's state once restored (one version per key):
+/// its state at `t_b`, except for what B wrote after `$3` (a restore
+/// recorded late keeps that as the new epoch's). The branches are the
+/// references into B (broken links, stale references), B's lost references
+/// (orphan candidates), B's references that come back and point at what is
+/// gone elsewhere (outgoing broken links), and the mirrors: every key the
+/// other side of a mirror relation holds that B will not, whether or not a
+/// reference was reported for it, and B's lost mirror references (missing
+/// state). A drill only counts these rows: nothing in them stops
+/// PostgreSQL from scanning the references in parallel.
 const FINDINGS: &str = "
-restored as not materialized (
+kept as materialized (
+    select key, updated_at, deleted from entity where service_id = $1 and updated_at > $3
+), restored as not materialized (
     select key, updated_at, deleted from entity_version
-    where service_id = $1 and updated_at <= $2 and (valid_to is null or valid_to > $2)
+    where service_id = $1 and coalesce(valid_from, updated_at) <= $2 and (valid_to is null or valid_to > $2)
+      and key <> all(array(select key from kept))
+    union all
+    select key, updated_at, deleted from kept
 ), lost as (
-    -- B's live references that were not live at t_b: the restore drops them
-    -- (lost mirrors are missing state, below).
+    -- B's live references written after t_b (and up to its return): the
+    -- restore drops them (lost mirrors are missing state, below).
     select r.relation_id, r.source_key, r.target_service_id, r.target_key, r.observed_at
     from reference_version r
     join relation rel on rel.relation_id = r.relation_id and rel.kind = 'reference'
     where r.source_service_id = $1 and r.target_service_id <> $1
-      and r.valid_to is null and not r.removed and r.valid_from > $2
+      and r.valid_to is null and not r.removed and r.valid_from > $2 and r.valid_from <= $3
+), mirrored as (
+    select r.relation_id, r.source_service_id as other_id, r.source_key as other_key, r.target_key as key,
+           r.observed_at, false as lost_link
+    from reference_version r
+    join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
+    where r.target_service_id = $1 and r.source_service_id <> $1 and r.valid_to is null and not r.removed
+    union all
+    select r.relation_id, r.target_service_id, r.target_key, r.source_key, r.observed_at,
+           r.valid_from > $2 and r.valid_from <= $3
+    from reference_version r
+    join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
+    where r.source_service_id = $1 and r.target_service_id <> $1 and r.valid_to is null and not r.removed
+    union all
+    select rel.relation_id, e.service_id, e.key, e.key, e.updated_at, false
+    from relation rel
+    join entity e on e.service_id = case when rel.to_service_id = $1 then rel.from_service_id
+                                         else rel.to_service_id end
+    where rel.kind = 'mirror' and $1 in (rel.from_service_id, rel.to_service_id)
+      and rel.from_service_id <> rel.to_service_id and not e.deleted
 ), findings as (
     select case when x.key is not null and not x.deleted then 'stale_reference'
-                when rel.kind = 'mirror' then 'missing_state'
                 else 'broken_link' end as kind,
            r.relation_id, r.source_service_id, r.source_key, $1::bigint as target_service_id, r.target_key,
            r.observed_at, x.updated_at as target_updated_at, $2::timestamptz as amnesia_from,
-           rel.on_broken, rel.required, true as incoming
+           rel.on_broken, rel.required, true as incoming, null::jsonb as cache
     from reference_version r
     join relation rel on rel.relation_id = r.relation_id
     left join restored x on x.key = r.target_key
     where r.target_service_id = $1 and r.source_service_id <> $1
       and r.valid_to is null and not r.removed
       and (x.key is null or x.deleted or r.observed_at > x.updated_at)
+      and (rel.kind = 'reference' or (x.key is not null and not x.deleted))
     union all
     select * from (
         select distinct on (l.target_service_id, l.target_key)
                'orphan_candidate', l.relation_id, $1::bigint, l.source_key, l.target_service_id, l.target_key,
-               l.observed_at, e.updated_at, null::timestamptz, null::text, null::boolean, false
+               l.observed_at, e.updated_at, null::timestamptz, null::text, null::boolean, false, null::jsonb
         from lost l
         left join entity e on e.service_id = l.target_service_id and e.key = l.target_key
         where not coalesce(e.deleted, false)
           and not exists (
               select 1 from reference_version p
               where p.target_service_id = l.target_service_id and p.target_key = l.target_key
-                and p.source_service_id = $1 and not p.removed
+                and p.source_service_id = $1 and not p.removed and not p.lost
                 and p.valid_from <= $2 and (p.valid_to is null or p.valid_to > $2))
           and not exists (
               select 1 from reference_version o
               where o.target_service_id = l.target_service_id and o.target_key = l.target_key
-                and o.source_service_id <> $1 and o.valid_to is null and not o.removed)
+                and o.source_service_id <> $1 and o.source_service_id <> o.target_service_id
+                and o.valid_to is null and not o.removed)
         order by l.target_service_id, l.target_key, l.source_key
     ) orphans
     union all
-    select 'missing_state', r.relation_id, r.target_service_id, r.target_key, $1, r.source_key,
-           r.observed_at, x.updated_at, $2, null, null, false
-    from reference_version r
-    join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
-    left join restored x on x.key = r.source_key
-    where r.source_service_id = $1 and r.target_service_id <> $1
-      and r.valid_to is null and not r.removed
-      and (x.key is null or x.deleted)
+    select 'broken_link', p.relation_id, $1, p.source_key, p.target_service_id, p.target_key,
+           p.observed_at, e.updated_at, $2, rel.on_broken, rel.required, false, p.cache
+    from reference_version p
+    join relation rel on rel.relation_id = p.relation_id and rel.kind = 'reference'
+    left join entity e on e.service_id = p.target_service_id and e.key = p.target_key
+    where p.source_service_id = $1 and p.target_service_id <> $1 and not p.removed and not p.lost
+      and p.valid_from <= $2 and p.valid_to > $2 and p.valid_to <= $3
+      and coalesce(e.deleted, true)
+      and not exists (
+          select 1 from reference_version n
+          where n.target_service_id = p.target_service_id and n.target_key = p.target_key
+            and n.source_service_id = $1 and n.source_key = p.source_key
+            and n.relation_id = p.relation_id and n.valid_from > $3 and not n.lost)
+    union all
+    select * from (
+        select distinct on (m.relation_id, m.other_id, m.other_key, m.key)
+               'missing_state', m.relation_id, m.other_id, m.other_key, $1::bigint, m.key,
+               m.observed_at, x.updated_at, $2::timestamptz, null::text, null::boolean, false, null::jsonb
+        from mirrored m
+        left join restored x on x.key = m.key
+        where x.key is null or x.deleted or m.lost_link
+        order by m.relation_id, m.other_id, m.other_key, m.key
+    ) missing
 )";
 
 /// A real restore's findings with their evidence (the rows of `detected`): the
 /// recovery protocol's newest cached copy a referrer holds of each target
-/// (it shrinks the amnesia and suggests repairing from the cache), and the
-/// suggested strategy.
+/// (it shrinks the amnesia), and the suggested strategy: repairing from the
+/// cache only when the copy is at least as new as what B loses of the
+/// target (its current version, before the rollback).
 const DETECT: &str = "
 copies as (
     select distinct on (r.target_key) r.target_key, r.observed_at as copy_at, r.cache
@@ -111,9 +158,13 @@ copies as (
 )
 select f.kind, f.relation_id, f.source_service_id, f.source_key, f.target_service_id, f.target_key,
        f.observed_at, f.target_updated_at, greatest(f.amnesia_from, c.copy_at) as amnesia_from,
-       suggested_strategy(f.kind, f.on_broken, f.required, c.cache is not null, $3) as strategy,
-       c.cache as cached
-from findings f left join copies c on f.incoming and c.target_key = f.target_key";
+       suggested_strategy(f.kind, f.on_broken, f.required,
+                          f.cache is not null
+                          or c.copy_at >= coalesce(cur.updated_at, '-infinity'::timestamptz), $4) as strategy,
+       coalesce(f.cache, c.cache) as cached
+from findings f
+left join copies c on f.incoming and c.target_key = f.target_key
+left join entity cur on f.incoming and cur.service_id = $1 and cur.key = f.target_key";
 
 /// Findings per kind and referring service (of an orphan: the service that
 /// still holds the target), from a relation of findings named `{from}`.
@@ -127,8 +178,15 @@ fn count_query(with: &str, from: &str) -> String {
     )
 }
 
-/// Records a restore or a drill in one transaction and reports it.
+/// Records a restore or a drill in one transaction and reports it; run
+/// again when PostgreSQL aborted it to break a deadlock (it updates
+/// counters and findings of other services, as ingests do).
 pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
+    let request = &request;
+    retry::when_contended(move || record_once(db, request.clone())).await
+}
+
+async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
     let started = std::time::Instant::now();
     let mut tx = db.begin().await?;
     topology::share_topology(&mut tx).await?;
@@ -158,19 +216,29 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         }
         RestorePoint::At(at) => (None, at),
     };
-    let restored_at = match request.restored_at {
-        Some(at) => at,
-        None => {
-            sqlx::query_scalar("select now()")
-                .fetch_one(&mut *tx)
-                .await?
-        }
+    let now: DateTime<Utc> = sqlx::query_scalar("select now()")
+        .fetch_one(&mut *tx)
+        .await?;
+    let restored_at = request.restored_at.unwrap_or(now);
+    let invalid = |message: String| AppError::Invalid {
+        field: "restored_at".into(),
+        message,
     };
     if restored_at < taken_at {
-        return Err(AppError::Invalid {
-            field: "restored_at".into(),
-            message: format!("{restored_at} is before the backup was taken ({taken_at})"),
-        });
+        return Err(invalid(format!(
+            "{restored_at} is before the backup was taken ({taken_at})"
+        )));
+    }
+    if restored_at > now {
+        return Err(invalid(format!("{restored_at} is in the future")));
+    }
+    let service = ServiceRef { service_id, epoch };
+    if let Some(start) = Timeline::of(&mut tx, service).await?.start() {
+        if restored_at < start {
+            return Err(invalid(format!(
+                "{restored_at} is before the service's last restore ({start}, epoch {epoch})"
+            )));
+        }
     }
 
     // One set-based statement over a million references: hash tables and
@@ -206,6 +274,7 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         sqlx::query_as(&count_query(&format!("with {FINDINGS}"), "findings"))
             .bind(service_id)
             .bind(taken_at)
+            .bind(restored_at)
             .fetch_all(&mut *tx)
             .await?
     } else {
@@ -216,6 +285,7 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         ))
         .bind(service_id)
         .bind(taken_at)
+        .bind(restored_at)
         .bind(event_sourced)
         .execute(&mut *tx)
         .await?;
@@ -262,22 +332,13 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         Some(serde_json::json!({"restore": restore_id, "backup_taken_at": taken_at, "counts": counts})),
     )
     .await?;
+    let mut left = 0;
     if !request.drill {
         tracker.step(format!(
             "Writing {} findings into the queue",
             counts.values().sum::<i64>()
         ));
-        sqlx::query(
-            "insert into finding (restore_id, kind, relation_id, source_service_id, source_key,
-                                  target_service_id, target_key, observed_at, target_updated_at,
-                                  amnesia_from, strategy, cached)
-             select $1, kind, relation_id, source_service_id, source_key, target_service_id, target_key,
-                    observed_at, target_updated_at, amnesia_from, strategy, cached
-             from detected",
-        )
-        .bind(restore_id)
-        .execute(&mut *tx)
-        .await?;
+        queue_findings(&mut tx, restore_id).await?;
         let service = ServiceRef {
             service_id,
             epoch: new_epoch,
@@ -287,11 +348,18 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
             request.service
         ));
         roll_back(&mut tx, service, taken_at, restored_at, &mut tracker).await?;
+        verify::after_restore(&mut tx, service).await?;
         sqlx::query("update service set epoch = $2 where service_id = $1")
             .bind(service_id)
             .bind(new_epoch)
             .execute(&mut *tx)
             .await?;
+        left = sqlx::query_scalar(
+            "select count(*) from finding where restore_id = $1 and status in ('open', 'claimed')",
+        )
+        .bind(restore_id)
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query("select pg_notify('lockstep_findings', $1::text)")
             .bind(restore_id)
             .execute(&mut *tx)
@@ -317,6 +385,7 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
         },
         counts,
         by_service,
+        left,
         recorded_by: request.actor,
         created_at,
         steps: tracker.finish(),
@@ -336,13 +405,51 @@ fn refresh_visibility(db: PgPool) {
     });
 }
 
-/// Brings B's inventory back to its state at `t_b`, as new versions at
-/// `restored_at` in the new epoch (history keeps what was lost): every
-/// entity and reference of B changed after `t_b` gets the version it had
-/// then, or a deletion/removal when it did not exist yet. Each reference's
-/// version at `t_b` is probed with the source service hidden from the
-/// planner, as in `changes::chain_reference_versions` (statistics that have
-/// not seen the service would send the probe to the source index).
+/// One finding per condition (spec §5b): a detected condition that a
+/// pending finding already names gets this restore as one more cause; the
+/// others are new findings. With nothing pending in the queue there is
+/// nothing to look up.
+async fn queue_findings(conn: &mut PgConnection, restore_id: i64) -> Result<(), AppError> {
+    const SAME: &str = "select f.target_service_id, f.finding_id from finding f
+        where f.target_service_id = d.target_service_id and f.target_key = d.target_key
+          and f.kind = d.kind and f.source_service_id = d.source_service_id
+          and f.source_key = d.source_key and f.relation_id is not distinct from d.relation_id
+          and (f.status in ('open', 'claimed')
+               or (f.status in ('accepted', 'dismissed') and f.cleared_at is null))
+        limit 1";
+    let new = if verify::anything_pending(conn).await? {
+        sqlx::query(&format!(
+            "insert into finding_cause (target_service_id, finding_id, restore_id)
+             select f.target_service_id, f.finding_id, $1
+             from detected d cross join lateral ({SAME}) f"
+        ))
+        .bind(restore_id)
+        .execute(&mut *conn)
+        .await?;
+        format!("where not exists ({SAME})")
+    } else {
+        String::new()
+    };
+    sqlx::query(&format!(
+        "insert into finding (restore_id, kind, relation_id, source_service_id, source_key,
+                              target_service_id, target_key, observed_at, target_updated_at,
+                              amnesia_from, strategy, cached)
+         select $1, kind, relation_id, source_service_id, source_key, target_service_id, target_key,
+                observed_at, target_updated_at, amnesia_from, strategy, cached
+         from detected d {new}"
+    ))
+    .bind(restore_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Brings B's inventory back to its state at `t_b` (spec §5b): what B wrote
+/// after `t_b` and up to `restored_at` becomes the lost branch of its
+/// history (kept, never current), and what it wrote after `restored_at` —
+/// a restore recorded late — is the new epoch's. Each entity's and
+/// reference's version at `t_b` is current again once the chains are
+/// re-linked around the lost ones.
 async fn roll_back(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -352,43 +459,36 @@ async fn roll_back(
 ) -> Result<(), AppError> {
     changes::track(conn).await?;
     sqlx::query(
-        "with written as (
-         insert into entity_version (service_id, key, updated_at, epoch, deleted, data)
-         select $1, c.key, $3, $4, coalesce(v.deleted, true), v.data
-         from (select distinct key from entity_version where service_id = $1 and updated_at > $2) c
-         left join lateral (
-             select deleted, data from entity_version v
-             where v.service_id = $1 and v.key = c.key and v.updated_at <= $2
-             order by v.updated_at desc limit 1) v on true
-         on conflict (service_id, key, updated_at) do update
-             set deleted = excluded.deleted, data = excluded.data, epoch = excluded.epoch
-         returning key, updated_at)
-         insert into touched_entity select * from written",
+        "with kept as (
+             update entity_version set epoch = $3
+             where service_id = $1 and not lost and epoch < $3 and coalesce(valid_from, updated_at) > $2
+             returning key, coalesce(valid_from, updated_at) as at)
+         insert into touched_entity select * from kept",
     )
     .bind(service.service_id)
-    .bind(taken_at)
     .bind(restored_at)
     .bind(service.epoch)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "with written as (
-         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, cache, removed, valid_from)
-         select c.target_service_id, c.target_key, $1, c.source_key, c.relation_id,
-                v.observed_at, v.cache, coalesce(v.removed, true), $3
-         from (select distinct target_service_id, target_key, source_key, relation_id
-               from reference_version where source_service_id = $1 and valid_from > $2) c
-         left join lateral (
-             select observed_at, cache, removed from reference_version v
-             where v.target_service_id = c.target_service_id and v.target_key = c.target_key
-               and v.source_service_id = (select $1::bigint) and v.source_key = c.source_key
-               and v.relation_id = c.relation_id and v.valid_from <= $2
-             order by v.valid_from desc limit 1) v on true
-         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed
-         returning target_service_id, target_key, source_key)
-         insert into touched_reference select * from written",
+        "with lost as (
+             update entity_version set lost = true, valid_to = updated_at
+             where service_id = $1 and not lost
+               and coalesce(valid_from, updated_at) > $2 and coalesce(valid_from, updated_at) <= $3
+             returning key)
+         insert into touched_entity select key, $3 from lost",
+    )
+    .bind(service.service_id)
+    .bind(taken_at)
+    .bind(restored_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "with lost as (
+             update reference_version set lost = true, valid_to = valid_from
+             where source_service_id = $1 and not lost and valid_from > $2 and valid_from <= $3
+             returning target_service_id, target_key, source_key)
+         insert into touched_reference select *, $3 from lost",
     )
     .bind(service.service_id)
     .bind(taken_at)

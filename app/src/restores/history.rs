@@ -19,6 +19,7 @@ struct RestoreRow {
     amnesia_to: Option<DateTime<Utc>>,
     counts: Json<std::collections::BTreeMap<String, i64>>,
     by_service: Json<Vec<ServiceCount>>,
+    left: i64,
     recorded_by: String,
     created_at: DateTime<Utc>,
 }
@@ -39,6 +40,7 @@ impl From<RestoreRow> for RestoreReport {
             },
             counts: r.counts.0,
             by_service: r.by_service.0,
+            left: r.left,
             recorded_by: r.recorded_by,
             created_at: r.created_at,
             steps: Vec::new(),
@@ -48,8 +50,10 @@ impl From<RestoreRow> for RestoreReport {
 
 const SELECT: &str =
     "select r.restore_id, s.name as service, r.drill, r.backup_id, r.backup_taken_at,
-        r.restored_at, r.epoch, r.amnesia_from, r.amnesia_to, r.counts, r.by_service, r.recorded_by,
-        r.created_at
+        r.restored_at, r.epoch, r.amnesia_from, r.amnesia_to, r.counts, r.by_service,
+        (select count(*) from finding f
+         where f.restore_id = r.restore_id and f.status in ('open', 'claimed')) as left,
+        r.recorded_by, r.created_at
     from restore r join service s on s.service_id = r.service_id";
 
 /// Newest first; of one service when named.

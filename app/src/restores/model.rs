@@ -60,6 +60,10 @@ pub struct RestoreReport {
     /// Every kind, zero included.
     pub counts: BTreeMap<String, i64>,
     pub by_service: Vec<ServiceCount>,
+    /// Its findings still to be worked (open or claimed): the others were
+    /// decided, or verified by the inventory.
+    #[serde(default)]
+    pub left: i64,
     pub recorded_by: String,
     pub created_at: DateTime<Utc>,
     /// How long each step of the computation took (only in the response

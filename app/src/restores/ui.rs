@@ -93,18 +93,21 @@ fn restore_form(
     };
     let backup = RwSignal::new(String::new());
     let at = RwSignal::new(String::new());
+    let restored_at = RwSignal::new(String::new());
     let confirming = RwSignal::new(false);
     let submit = move |drill: bool| {
         record.dispatch(RecordRestore {
             service: service.get_untracked(),
             backup: backup.get_untracked().parse().ok(),
             at: Some(at.get_untracked()).filter(|_| backup.get_untracked().is_empty()),
+            // A drill asks what a restore now would break.
+            restored_at: Some(restored_at.get_untracked()).filter(|t| !drill && !t.is_empty()),
             drill,
         });
         confirming.set(false);
     };
     view! {
-        <div class="grid gap-4 sm:grid-cols-3">
+        <div class="grid gap-4 sm:grid-cols-4">
             <label class="text-sm font-medium">
                 "Service"
                 <select
@@ -147,6 +150,20 @@ fn restore_form(
                     prop:value=move || at.get()
                     on:input=move |ev| at.set(event_target_value(&ev))
                 />
+            </label>
+            <label class="text-sm font-medium">
+                "When did the restore happen? (UTC)"
+                <input
+                    type="datetime-local"
+                    name="restored_at"
+                    data-testid="restore-restored-at"
+                    class=INPUT
+                    prop:value=move || restored_at.get()
+                    on:input=move |ev| restored_at.set(event_target_value(&ev))
+                />
+                <span class="mt-1 block text-xs font-normal text-slate-500">
+                    "Empty means now. What the service wrote after it is kept as its new epoch."
+                </span>
             </label>
         </div>
         <div class="mt-4 flex flex-wrap items-center gap-3">
@@ -292,6 +309,7 @@ fn history_table(list: Vec<RestoreReport>) -> impl IntoView {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let counts = if counts.is_empty() { "none".to_string() } else { counts };
+                let counts = if r.drill || r.total() == 0 { counts } else { format!("{counts} · {} left", r.left) };
                 let what = if r.drill { "Drill".to_string() } else { format!("Restore #{}", r.id) };
                 let link = (!r.drill).then(|| format!("/queue?restore={}", r.id));
                 view! {
