@@ -2,6 +2,7 @@
 //! in its own database (`#[sqlx::test]` creates and migrates it).
 
 mod accounts;
+mod after_restore;
 mod concurrency;
 mod distribution;
 mod faults;

@@ -15,7 +15,7 @@ use crate::helpers::{ndjson, post_events, spawn_app, Browser, TestApp};
 /// customers is the service restored. orders and invoices refer to it (the
 /// invoices keep a copy), crm mirrors it, it mirrors into ledger, and it
 /// refers to the catalog, as orders do.
-const MODEL: &str = "
+pub(crate) const MODEL: &str = "
 services:
   - {name: customers, pattern: event-sourced}
   - {name: orders}
@@ -32,19 +32,19 @@ relations:
   - {name: order.product, from: orders, to: catalog}
 ";
 
-const BACKUP: &str = "2026-11-01T12:00:00Z";
-const RESTORED: &str = "2026-11-01T15:00:00Z";
+pub(crate) const BACKUP: &str = "2026-11-01T12:00:00Z";
+pub(crate) const RESTORED: &str = "2026-11-01T15:00:00Z";
 
-fn entity(key: &str, at: &str) -> Value {
+pub(crate) fn entity(key: &str, at: &str) -> Value {
     json!({"type": "entity", "key": key, "at": format!("2026-11-01T{at}:00Z"), "data": {"at": at}})
 }
 
-fn reference(from: &str, relation: &str, to: &str, observed: &str, at: &str) -> Value {
+pub(crate) fn reference(from: &str, relation: &str, to: &str, observed: &str, at: &str) -> Value {
     json!({"type": "reference", "from": from, "relation": relation, "to": to,
            "observed": format!("2026-11-01T{observed}:00Z"), "at": format!("2026-11-01T{at}:00Z")})
 }
 
-async fn report(app: &TestApp, service: &str, events: Vec<Value>) {
+pub(crate) async fn report(app: &TestApp, service: &str, events: Vec<Value>) {
     let response = post_events(app, service, None, &ndjson(&events)).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
@@ -58,7 +58,7 @@ async fn report(app: &TestApp, service: &str, events: Vec<Value>) {
 ///   mirrors into ledger's C/6 (mirrors share their keys, spec §5).
 /// - C/1 began referring to P/1 and P/2 at 13:00 and to P/3 at 10:00; the
 ///   orders refer to P/2 too.
-async fn restored_shop(pool: &PgPool) -> TestApp {
+pub(crate) async fn restored_shop(pool: &PgPool) -> TestApp {
     let app = spawn_app(pool.clone()).await;
     assert_eq!(
         app.put_topology("application/yaml", MODEL).await.status(),
@@ -130,7 +130,7 @@ async fn restored_shop(pool: &PgPool) -> TestApp {
     app
 }
 
-async fn restore(app: &TestApp, body: Value) -> (reqwest::StatusCode, Value) {
+pub(crate) async fn restore(app: &TestApp, body: Value) -> (reqwest::StatusCode, Value) {
     let response = app
         .admin(Method::POST, "/api/v1/services/customers/restores")
         .json(&body)
@@ -140,7 +140,7 @@ async fn restore(app: &TestApp, body: Value) -> (reqwest::StatusCode, Value) {
     (response.status(), response.json().await.unwrap())
 }
 
-async fn findings(app: &TestApp, query: &str) -> Vec<Value> {
+pub(crate) async fn findings(app: &TestApp, query: &str) -> Vec<Value> {
     let page = app
         .get_json(&format!("/api/v1/findings?limit=500&{query}"))
         .await;
@@ -148,7 +148,7 @@ async fn findings(app: &TestApp, query: &str) -> Vec<Value> {
 }
 
 /// (kind, source key, target key, strategy) of every finding, sorted.
-fn summary(items: &[Value]) -> Vec<(String, String, String, String)> {
+pub(crate) fn summary(items: &[Value]) -> Vec<(String, String, String, String)> {
     let mut rows: Vec<_> = items
         .iter()
         .map(|f| {
@@ -164,7 +164,12 @@ fn summary(items: &[Value]) -> Vec<(String, String, String, String)> {
     rows
 }
 
-fn row(kind: &str, source: &str, target: &str, strategy: &str) -> (String, String, String, String) {
+pub(crate) fn row(
+    kind: &str,
+    source: &str,
+    target: &str,
+    strategy: &str,
+) -> (String, String, String, String) {
     (kind.into(), source.into(), target.into(), strategy.into())
 }
 
@@ -469,6 +474,10 @@ async fn restores_refuse_bad_input_and_change_nothing(pool: PgPool) {
         (json!({"taken_at": "yesterday"}), 422),
         (json!({"backup_id": 999}), 404),
         (json!({"taken_at": RESTORED, "restored_at": BACKUP}), 422),
+        (
+            json!({"taken_at": BACKUP, "restored_at": "2999-01-01T00:00:00Z"}),
+            422,
+        ),
         (json!({"taken_at": BACKUP, "colour": "red"}), 422),
     ] {
         let (got, error) = restore(&app, body.clone()).await;
@@ -516,7 +525,7 @@ async fn a_restore_from_a_recorded_backup_uses_its_time(pool: PgPool) {
     assert_eq!(body["counts"]["broken_link"], 2);
 }
 
-async fn act(app: &TestApp, id: &Value, action: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn act(app: &TestApp, id: &Value, action: &str, body: Value) -> (u16, Value) {
     let response = app
         .admin(Method::POST, &format!("/api/v1/findings/{id}/{action}"))
         .json(&body)

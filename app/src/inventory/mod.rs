@@ -21,8 +21,8 @@ pub mod snapshot;
 pub mod timeline;
 #[cfg(feature = "ssr")]
 pub mod tokens;
+mod ui;
 #[cfg(feature = "ssr")]
 pub mod verify;
-mod ui;
 
 pub use ui::{InventoryPage, ServiceInventoryPage};

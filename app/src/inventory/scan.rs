@@ -68,8 +68,8 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
     verify::after_scan(&mut tx).await?;
     // One finding per condition: a reference a pending finding already
     // names — a dangling delete of an earlier scan, or a restore's broken
-    // link (its target lost by the restore) — is not flagged again; the
-    // first scan that meets it is one more of its causes.
+    // link or missing state (its target lost by the restore) — is not
+    // flagged again; the first scan that meets it is one more of its causes.
     let dangling_delete: i64 = sqlx::query_scalar(
         "with dangling as (
              select r.relation_id, r.source_service_id, r.source_key, r.target_service_id, r.target_key,
@@ -77,7 +77,7 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
                     (select f.finding_id from finding f
                      where f.target_service_id = r.target_service_id and f.target_key = r.target_key
                        and f.source_service_id = r.source_service_id and f.source_key = r.source_key
-                       and f.relation_id = r.relation_id and f.kind in ('dangling_delete', 'broken_link')
+                       and f.relation_id = r.relation_id and f.kind in ('dangling_delete', 'broken_link', 'missing_state')
                        and (f.status in ('open', 'claimed')
                             or (f.status in ('accepted', 'dismissed') and f.cleared_at is null))
                      limit 1) as existing

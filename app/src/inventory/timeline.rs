@@ -150,7 +150,10 @@ mod tests {
     fn a_re_applied_write_holds_from_its_epochs_start() {
         let timeline = twice_restored();
         let placed = timeline.place(None, at(13));
-        assert_eq!((placed.epoch, placed.lost, placed.position), (2, false, at(20)));
+        assert_eq!(
+            (placed.epoch, placed.lost, placed.position),
+            (2, false, at(20))
+        );
         assert_eq!(timeline.place(Some(1), at(9)).position, at(15));
         assert_eq!(timeline.place(Some(0), at(9)).position, at(9));
     }

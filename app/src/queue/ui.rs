@@ -15,8 +15,8 @@ use super::api::{
     act_on_finding, bulk_act, claim_next_finding, load_finding, queue_counts, queue_page,
 };
 use super::model::{
-    Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingPage, Page, Selection,
-    STATUSES, STRATEGIES,
+    Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingPage, Page,
+    Selection, STATUSES, STRATEGIES,
 };
 use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
@@ -377,7 +377,11 @@ fn FilterForm(filter: Memo<Filter>) -> impl IntoView {
 /// A finding's status as the queue shows it: who holds a claim, and a
 /// resolution Lockstep verified itself apart from an operator's.
 fn status_badge(f: &Finding) -> String {
-    match (f.status.as_str(), f.assignee.as_deref(), f.resolved_by.as_deref()) {
+    match (
+        f.status.as_str(),
+        f.assignee.as_deref(),
+        f.resolved_by.as_deref(),
+    ) {
         ("claimed", Some(who), _) => format!("claimed by {who}"),
         ("resolved", _, Some("inventory")) => "verified by the inventory".into(),
         ("resolved", _, Some("restore")) => "verified by a restore".into(),
