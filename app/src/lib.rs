@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod overview;
 pub mod problem;
 pub mod queue;
+#[cfg(feature = "ssr")]
+pub mod reference_model;
 pub mod restores;
 #[cfg(feature = "ssr")]
 pub mod retry;

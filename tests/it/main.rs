@@ -13,5 +13,6 @@ mod inventory;
 mod operability;
 mod outage;
 mod pages;
+mod property;
 mod restores;
 mod topology;

@@ -44,8 +44,8 @@ pub struct RestoreRequest {
 /// references into B (broken links, stale references), B's lost references
 /// (orphan candidates), B's references that come back and point at what is
 /// gone elsewhere (outgoing broken links), and the mirrors: every key the
-/// other side of a mirror relation holds that B will not, whether or not a
-/// reference was reported for it, and B's lost mirror references (missing
+/// other side of a mirror relation holds (its live entities, by key and by
+/// the mirror references either side reported) that B will not (missing
 /// state). A drill only counts these rows: nothing in them stops
 /// PostgreSQL from scanning the references in parallel.
 const FINDINGS: &str = "
@@ -66,19 +66,22 @@ kept as materialized (
     where r.source_service_id = $1 and r.target_service_id <> $1
       and r.valid_to is null and not r.removed and r.valid_from > $2 and r.valid_from <= $3
 ), mirrored as (
+    -- (relation, the other side's live entity, B's key it expects): by
+    -- the mirror references either side reported, and by key.
     select r.relation_id, r.source_service_id as other_id, r.source_key as other_key, r.target_key as key,
-           r.observed_at, false as lost_link
+           r.observed_at
     from reference_version r
     join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
+    join entity o on o.service_id = r.source_service_id and o.key = r.source_key and not o.deleted
     where r.target_service_id = $1 and r.source_service_id <> $1 and r.valid_to is null and not r.removed
     union all
-    select r.relation_id, r.target_service_id, r.target_key, r.source_key, r.observed_at,
-           r.valid_from > $2 and r.valid_from <= $3
+    select r.relation_id, r.target_service_id, r.target_key, r.source_key, r.observed_at
     from reference_version r
     join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
+    join entity o on o.service_id = r.target_service_id and o.key = r.target_key and not o.deleted
     where r.source_service_id = $1 and r.target_service_id <> $1 and r.valid_to is null and not r.removed
     union all
-    select rel.relation_id, e.service_id, e.key, e.key, e.updated_at, false
+    select rel.relation_id, e.service_id, e.key, e.key, e.updated_at
     from relation rel
     join entity e on e.service_id = case when rel.to_service_id = $1 then rel.from_service_id
                                          else rel.to_service_id end
@@ -103,13 +106,18 @@ kept as materialized (
                'orphan_candidate', l.relation_id, $1::bigint, l.source_key, l.target_service_id, l.target_key,
                l.observed_at, e.updated_at, null::timestamptz, null::text, null::boolean, false, null::jsonb
         from lost l
-        left join entity e on e.service_id = l.target_service_id and e.key = l.target_key
-        where not coalesce(e.deleted, false)
-          and not exists (
+        join entity e on e.service_id = l.target_service_id and e.key = l.target_key and not e.deleted
+        where not exists (
               select 1 from reference_version p
               where p.target_service_id = l.target_service_id and p.target_key = l.target_key
                 and p.source_service_id = $1 and not p.removed and not p.lost
                 and p.valid_from <= $2 and (p.valid_to is null or p.valid_to > $2))
+          and not exists (
+              -- B's references written after its return (a restore recorded late) stay.
+              select 1 from reference_version p
+              where p.target_service_id = l.target_service_id and p.target_key = l.target_key
+                and p.source_service_id = $1 and p.valid_to is null and not p.removed
+                and p.valid_from > $3)
           and not exists (
               select 1 from reference_version o
               where o.target_service_id = l.target_service_id and o.target_key = l.target_key
@@ -138,8 +146,8 @@ kept as materialized (
                m.observed_at, x.updated_at, $2::timestamptz, null::text, null::boolean, false, null::jsonb
         from mirrored m
         left join restored x on x.key = m.key
-        where x.key is null or x.deleted or m.lost_link
-        order by m.relation_id, m.other_id, m.other_key, m.key
+        where x.key is null or x.deleted
+        order by m.relation_id, m.other_id, m.other_key, m.key, m.observed_at desc nulls last
     ) missing
 )";
 
