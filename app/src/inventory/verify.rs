@@ -41,8 +41,12 @@ impl Verifier {
 }
 
 /// After a write recorded in the change tables (`changes::track`): the
-/// pending findings of the entities written, on either side, and of the
-/// targets of the references written.
+/// pending findings of the entities written, on either side; those of the
+/// references written (found from their source's side); and the orphan
+/// candidates among the references' targets, which a new reference adopts.
+/// A reference written into a target does not touch the other findings on
+/// it (a broken link from elsewhere stays broken). Each part is skipped
+/// when one probe shows nothing pending it could find.
 pub async fn after_write(conn: &mut PgConnection, service: ServiceRef) -> Result<u64, AppError> {
     touched(conn, service, Verifier::Inventory).await
 }
@@ -60,27 +64,41 @@ async fn touched(
     if !start(conn).await? {
         return Ok(0);
     }
-    sqlx::query(&format!(
+    let parts = [
+        // The service's own entities as targets.
         "insert into verify_candidate
          select f.target_service_id, f.finding_id
          from (select distinct key from touched_entity) t
          cross join lateral (select * from finding f
-                             where f.target_service_id = $1 and f.target_key = t.key and {PENDING}) f
-         union
+                             where f.target_service_id = $1 and f.target_key = t.key and {PENDING}) f",
+        // Its entities and references as sources.
+        "insert into verify_candidate
          select f.target_service_id, f.finding_id
          from (select key from touched_entity union select source_key from touched_reference) t
          cross join lateral (select * from finding f
                              where f.source_service_id = $1 and f.source_key = t.key and {PENDING}) f
-         union
+         where exists (select 1 from finding f where f.source_service_id = $1 and {PENDING})",
+        // Orphan candidates its references point at.
+        "insert into verify_candidate
          select f.target_service_id, f.finding_id
          from (select distinct target_service_id, target_key from touched_reference) t
          cross join lateral (select * from finding f
                              where f.target_service_id = t.target_service_id
-                               and f.target_key = t.target_key and {PENDING}) f"
-    ))
-    .bind(service.service_id)
-    .execute(&mut *conn)
-    .await?;
+                               and f.target_key = t.target_key
+                               and f.kind = 'orphan_candidate' and {PENDING}) f
+         where exists (select 1 from finding f where f.kind = 'orphan_candidate' and {PENDING})",
+    ];
+    for part in parts {
+        let sql = part.replace("{PENDING}", PENDING);
+        let query = sqlx::query(&sql);
+        // The orphans' part names no service.
+        let query = if sql.contains("$1") {
+            query.bind(service.service_id)
+        } else {
+            query
+        };
+        query.execute(&mut *conn).await?;
+    }
     judge(conn, verifier).await
 }
 
