@@ -62,15 +62,11 @@ fn model() -> Topology {
 fn targets(at: DateTime<Utc>) -> Events {
     let mut events = Events::default();
     for e in 0..ENTITIES {
-        events.entities.push(EntityEvent {
-            line: e + 1,
-            seq: None,
-            epoch: None,
-            key: format!("T/{e}"),
-            at: at - chrono::Duration::days(30),
-            deleted: false,
-            data: None,
-        });
+        events.entities.push(EntityEvent::new(
+            e + 1,
+            format!("T/{e}"),
+            at - chrono::Duration::days(30),
+        ));
     }
     events
 }
@@ -78,29 +74,26 @@ fn targets(at: DateTime<Utc>) -> Events {
 fn snapshot_for(round: usize, rng: &mut Lcg, at: DateTime<Utc>) -> Events {
     let mut events = Events::default();
     for e in 0..ENTITIES {
-        events.entities.push(EntityEvent {
-            line: e + 1,
-            seq: None,
-            epoch: None,
-            key: format!("S/{e}"),
-            at: at - chrono::Duration::minutes(rng.next(10_000) as i64),
-            deleted: false,
-            data: None,
-        });
+        events.entities.push(EntityEvent::new(
+            e + 1,
+            format!("S/{e}"),
+            at - chrono::Duration::minutes(rng.next(10_000) as i64),
+        ));
     }
     for r in 0..REFERENCES {
         let to = rng.skewed(ENTITIES);
+        let from = format!("S/{}", rng.next(ENTITIES));
+        let observed = at - chrono::Duration::minutes(rng.next(10_000) as i64);
+        let relation = format!("src-{round}.dst");
         events.references.push(ReferenceEvent {
-            line: ENTITIES + r + 1,
-            seq: None,
-            epoch: None,
-            from: format!("S/{}", rng.next(ENTITIES)),
-            relation: format!("src-{round}.dst"),
-            to: format!("T/{to}"),
-            observed: Some(at - chrono::Duration::minutes(rng.next(10_000) as i64)),
-            at,
             cache: (r % 3 == 0).then(|| serde_json::json!({"copy": to})),
-            removed: false,
+            ..ReferenceEvent::new(
+                ENTITIES + r + 1,
+                &relation,
+                (from, format!("T/{to}")),
+                observed,
+                at,
+            )
         });
     }
     events

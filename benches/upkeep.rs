@@ -55,39 +55,6 @@ fn model() -> Topology {
     }
 }
 
-fn entity(line: usize, key: String, at: DateTime<Utc>) -> EntityEvent {
-    EntityEvent {
-        line,
-        seq: None,
-        epoch: None,
-        key,
-        at,
-        deleted: false,
-        data: None,
-    }
-}
-
-fn link(
-    line: usize,
-    relation: &str,
-    from: String,
-    to: String,
-    at: DateTime<Utc>,
-) -> ReferenceEvent {
-    ReferenceEvent {
-        line,
-        seq: None,
-        epoch: None,
-        from,
-        relation: relation.to_string(),
-        to,
-        observed: Some(at),
-        at,
-        cache: None,
-        removed: false,
-    }
-}
-
 /// `count` entities `{prefix}/{i}` and `references` from them (two per
 /// entity at most, each pair once) into `T/…`.
 fn holdings(
@@ -101,16 +68,16 @@ fn holdings(
     for i in 0..count {
         events
             .entities
-            .push(entity(i + 1, format!("{prefix}/{i}"), at));
+            .push(EntityEvent::new(i + 1, format!("{prefix}/{i}"), at));
     }
     for r in 0..references {
-        events.references.push(link(
-            count + r + 1,
-            relation,
+        let ends = (
             format!("{prefix}/{}", r * count / references),
             format!("T/{}", (r * 7919) % TARGETS),
-            at,
-        ));
+        );
+        events
+            .references
+            .push(ReferenceEvent::new(count + r + 1, relation, ends, at, at));
     }
     events
 }
@@ -121,7 +88,7 @@ fn batch(k: usize, b: usize, at: DateTime<Utc>) -> Events {
     let mut events = Events::default();
     let updates = BATCH / 4;
     for i in 0..updates {
-        events.entities.push(entity(
+        events.entities.push(EntityEvent::new(
             i + 1,
             format!("S/{}", (b * updates + i) % ENTITIES),
             at,
@@ -129,11 +96,16 @@ fn batch(k: usize, b: usize, at: DateTime<Utc>) -> Events {
     }
     for j in 0..BATCH - updates {
         let n = b * BATCH + j;
-        events.references.push(link(
-            updates + j + 1,
-            &format!("src-{k}.dst-{k}"),
+        let ends = (
             format!("S/{}", n % ENTITIES),
             format!("T/{}", (n * 31) % TARGETS),
+        );
+        let relation = format!("src-{k}.dst-{k}");
+        events.references.push(ReferenceEvent::new(
+            updates + j + 1,
+            &relation,
+            ends,
+            at,
             at,
         ));
     }
@@ -152,7 +124,7 @@ async fn pair(pool: &PgPool, k: usize, at: DateTime<Utc>, pending: bool) -> Phas
     for i in 0..TARGETS {
         targets
             .entities
-            .push(entity(i + 1, format!("T/{i}"), created));
+            .push(EntityEvent::new(i + 1, format!("T/{i}"), created));
     }
     snapshot::apply(pool, service(format!("dst-{k}")).await, created, targets)
         .await

@@ -89,13 +89,8 @@ impl Batch {
     fn entity(&mut self, key: String, at: DateTime<Utc>, data: serde_json::Value) {
         let line = self.0.len() + 1;
         self.0.entities.push(EntityEvent {
-            line,
-            seq: None,
-            epoch: None,
-            key,
-            at,
-            deleted: false,
             data: Some(data),
+            ..EntityEvent::new(line, key, at)
         });
     }
 
@@ -110,16 +105,8 @@ impl Batch {
     ) {
         let line = self.0.len() + 1;
         self.0.references.push(ReferenceEvent {
-            line,
-            seq: None,
-            epoch: None,
-            from: from.to_string(),
-            relation: relation.to_string(),
-            to,
-            observed: Some(observed),
-            at,
             cache,
-            removed: false,
+            ..ReferenceEvent::new(line, relation, (from.to_string(), to), observed, at)
         });
     }
 }

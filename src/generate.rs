@@ -124,15 +124,11 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
             .collect();
         let mut batch = events::Events::default();
         for e in 0..per_service {
-            batch.entities.push(events::EntityEvent {
-                line: e + 1,
-                seq: None,
-                epoch: None,
-                key: format!("{}/{e}", service.name),
-                at: origin + Duration::minutes(rng.next(60 * 24 * 20) as i64),
-                deleted: false,
-                data: None,
-            });
+            batch.entities.push(events::EntityEvent::new(
+                e + 1,
+                format!("{}/{e}", service.name),
+                origin + Duration::minutes(rng.next(60 * 24 * 20) as i64),
+            ));
         }
         for r in 0..refs_per_service {
             let Some(relation) = outgoing.get(rng.next(outgoing.len())) else {
@@ -141,17 +137,20 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
             let from = rng.next(per_service);
             let to = rng.skewed(per_service);
             let at = origin + Duration::minutes(rng.next(60 * 24 * 20) as i64);
+            let ends = (
+                format!("{}/{from}", service.name),
+                format!("{}/{to}", relation.to),
+            );
+            let observed = at - Duration::minutes(rng.next(120) as i64);
             batch.references.push(events::ReferenceEvent {
-                line: per_service + r + 1,
-                seq: None,
-                epoch: None,
-                from: format!("{}/{from}", service.name),
-                relation: relation.name.clone(),
-                to: format!("{}/{to}", relation.to),
-                observed: Some(at - Duration::minutes(rng.next(120) as i64)),
-                at,
                 cache: relation.cached.then(|| serde_json::json!({"copy": to})),
-                removed: false,
+                ..events::ReferenceEvent::new(
+                    per_service + r + 1,
+                    &relation.name,
+                    ends,
+                    observed,
+                    at,
+                )
             });
         }
         let target = inventory::find_service(pool, &service.name)

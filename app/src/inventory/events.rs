@@ -37,6 +37,46 @@ pub struct ReferenceEvent {
     pub removed: bool,
 }
 
+impl EntityEvent {
+    /// A live entity at `at`, in the current epoch, without data or `seq`.
+    pub fn new(line: usize, key: String, at: DateTime<Utc>) -> Self {
+        EntityEvent {
+            line,
+            seq: None,
+            epoch: None,
+            key,
+            at,
+            deleted: false,
+            data: None,
+        }
+    }
+}
+
+impl ReferenceEvent {
+    /// A live reference `from` → `to` over `relation`, written at `at`
+    /// having seen the target as of `observed`; no copy, no `seq`.
+    pub fn new(
+        line: usize,
+        relation: &str,
+        (from, to): (String, String),
+        observed: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        ReferenceEvent {
+            line,
+            seq: None,
+            epoch: None,
+            from,
+            relation: relation.to_string(),
+            to,
+            observed: Some(observed),
+            at,
+            cache: None,
+            removed: false,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Events {
     pub entities: Vec<EntityEvent>,

@@ -89,19 +89,26 @@ impl From<FindingRow> for Finding {
 /// Adds the later causes of each finding to the one that raised it.
 async fn with_causes(db: &PgPool, mut findings: Vec<Finding>) -> Result<Vec<Finding>, AppError> {
     let ids: Vec<i64> = findings.iter().map(|f| f.id).collect();
-    let causes: Vec<(i64, Option<i64>, Option<i64>, DateTime<Utc>)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct CauseRow {
+        finding_id: i64,
+        restore_id: Option<i64>,
+        scan_id: Option<i64>,
+        at: DateTime<Utc>,
+    }
+    let causes: Vec<CauseRow> = sqlx::query_as(
         "select finding_id, restore_id, scan_id, at from finding_cause
          where finding_id = any($1) order by at",
     )
     .bind(&ids)
     .fetch_all(db)
     .await?;
-    for (id, restore_id, scan_id, at) in causes {
-        if let Some(finding) = findings.iter_mut().find(|f| f.id == id) {
+    for c in causes {
+        if let Some(finding) = findings.iter_mut().find(|f| f.id == c.finding_id) {
             finding.causes.push(Cause {
-                restore_id,
-                scan_id,
-                at,
+                restore_id: c.restore_id,
+                scan_id: c.scan_id,
+                at: c.at,
             });
         }
     }
