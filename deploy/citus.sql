@@ -33,6 +33,7 @@ select create_distributed_table('reference_version', 'target_service_id', coloca
 select create_distributed_table('ingested_event', 'service_id', colocate_with => 'entity');
 select create_distributed_table('finding', 'target_service_id', colocate_with => 'entity');
 select create_distributed_table('finding_event', 'target_service_id', colocate_with => 'entity');
+select create_distributed_table('finding_cause', 'target_service_id', colocate_with => 'entity');
 
 -- Coordinator-only: accounts, the audit log, sessions, migrations.
 select citus_add_local_table_to_metadata('account');

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::changes;
 use super::events::{Events, ReferenceEvent};
-use super::timeline::{Placement, Timeline};
+use super::timeline::{newer_epoch, Placement, Timeline};
 use super::verify;
 use crate::error::AppError;
 use crate::problem::Problem;
@@ -66,7 +66,6 @@ async fn apply_once(
     let mut tx = db.begin().await?;
     let service = lock(&mut tx, service).await?;
     let timeline = Timeline::of(&mut tx, service).await?;
-    check_epochs(&timeline, events)?;
     let total = events.len();
     let events = drop_replays(&mut tx, service, events).await?;
     let relations = check(&mut tx, service, &events).await?;
@@ -84,22 +83,6 @@ async fn apply_once(
         applied,
         replayed: total - applied,
     })
-}
-
-/// Every event naming an epoch the service has not reached is a problem.
-fn check_epochs(timeline: &Timeline, events: &Events) -> Result<(), AppError> {
-    let mut problems: Vec<Problem> = events
-        .entities
-        .iter()
-        .map(|e| (e.line, e.epoch))
-        .chain(events.references.iter().map(|r| (r.line, r.epoch)))
-        .filter_map(|(line, epoch)| timeline.check(line, epoch))
-        .collect();
-    if problems.is_empty() {
-        return Ok(());
-    }
-    problems.sort_by_key(|p| p.line);
-    Err(AppError::Rejected(problems))
 }
 
 /// Takes the service for this transaction: one ingest or restore of a
@@ -171,8 +154,9 @@ async fn drop_replays<'a>(
 }
 
 /// The checks that need the database: each relation exists and starts at
-/// this service, and each reference comes from an entity the service owns
-/// (known already, or reported in the same batch).
+/// this service, each reference comes from an entity the service owns
+/// (known already, or reported in the same batch), and no event names an
+/// epoch the service has not reached.
 pub(super) async fn check(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -214,7 +198,13 @@ pub(super) async fn check(
     };
     owned.extend(earlier.iter().map(String::as_str));
 
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = events
+        .entities
+        .iter()
+        .map(|e| (e.line, e.epoch))
+        .chain(events.references.iter().map(|r| (r.line, r.epoch)))
+        .filter_map(|(line, epoch)| newer_epoch(service, line, epoch?))
+        .collect();
     for r in &events.references {
         match relations.get(&r.relation) {
             None => problems.push(Problem::new(

@@ -39,6 +39,20 @@ pub struct Placement {
     pub position: DateTime<Utc>,
 }
 
+/// An epoch the service has not reached yet is the caller's mistake.
+pub fn newer_epoch(service: ServiceRef, line: usize, epoch: i32) -> Option<Problem> {
+    (epoch > service.epoch).then(|| {
+        Problem::new(
+            Some(line),
+            "epoch",
+            format!(
+                "epoch {epoch} is newer than the service's current epoch {}",
+                service.epoch
+            ),
+        )
+    })
+}
+
 impl Timeline {
     /// Reads the restores only of a service that had one.
     pub async fn of(conn: &mut PgConnection, service: ServiceRef) -> Result<Self, AppError> {
@@ -65,21 +79,6 @@ impl Timeline {
             .iter()
             .find(|r| r.epoch == self.current)
             .map(|r| r.restored_at)
-    }
-
-    /// An epoch the service has not reached yet is the caller's mistake.
-    pub fn check(&self, line: usize, epoch: Option<i32>) -> Option<Problem> {
-        let epoch = epoch?;
-        (epoch > self.current).then(|| {
-            Problem::new(
-                Some(line),
-                "epoch",
-                format!(
-                    "epoch {epoch} is newer than the service's current epoch {}",
-                    self.current
-                ),
-            )
-        })
     }
 
     /// Places a write of `epoch` (the current one when absent) at `at`.
@@ -160,9 +159,12 @@ mod tests {
 
     #[test]
     fn an_epoch_not_reached_yet_is_named_with_its_line() {
-        let timeline = twice_restored();
-        assert!(timeline.check(4, Some(2)).is_none());
-        let problem = timeline.check(4, Some(3)).unwrap();
+        let service = ServiceRef {
+            service_id: 1,
+            epoch: 2,
+        };
+        assert!(newer_epoch(service, 4, 2).is_none());
+        let problem = newer_epoch(service, 4, 3).unwrap();
         assert_eq!((problem.line, problem.field.as_str()), (Some(4), "epoch"));
     }
 }

@@ -45,60 +45,72 @@ impl Verifier {
 /// references written (found from their source's side); and the orphan
 /// candidates among the references' targets, which a new reference adopts.
 /// A reference written into a target does not touch the other findings on
-/// it (a broken link from elsewhere stays broken). Each part is skipped
-/// when one probe shows nothing pending it could find.
+/// it (a broken link from elsewhere stays broken). The last two parts are
+/// skipped when one probe shows nothing pending they could find.
 pub async fn after_write(conn: &mut PgConnection, service: ServiceRef) -> Result<u64, AppError> {
-    touched(conn, service, Verifier::Inventory).await
+    touched(conn, service, Verifier::Inventory, None).await
 }
 
-/// The same after a restore's rollback.
-pub async fn after_restore(conn: &mut PgConnection, service: ServiceRef) -> Result<u64, AppError> {
-    touched(conn, service, Verifier::Restore).await
+/// The same after a restore's rollback. Its own findings, just written,
+/// hold by construction and are not looked at again.
+pub async fn after_restore(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    restore_id: i64,
+) -> Result<u64, AppError> {
+    touched(conn, service, Verifier::Restore, Some(restore_id)).await
 }
 
 async fn touched(
     conn: &mut PgConnection,
     service: ServiceRef,
     verifier: Verifier,
+    own: Option<i64>,
 ) -> Result<u64, AppError> {
     if !start(conn).await? {
         return Ok(0);
     }
-    let parts = [
-        // The service's own entities as targets.
+    // The service's own entities as targets.
+    sqlx::query(&format!(
         "insert into verify_candidate
          select f.target_service_id, f.finding_id
          from (select distinct key from touched_entity) t
          cross join lateral (select * from finding f
-                             where f.target_service_id = $1 and f.target_key = t.key and {PENDING}) f",
-        // Its entities and references as sources.
+                             where f.target_service_id = $1 and f.target_key = t.key
+                               and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f"
+    ))
+    .bind(service.service_id)
+    .bind(own)
+    .execute(&mut *conn)
+    .await?;
+    // Its entities and references as sources.
+    sqlx::query(&format!(
         "insert into verify_candidate
          select f.target_service_id, f.finding_id
          from (select key from touched_entity union select source_key from touched_reference) t
          cross join lateral (select * from finding f
-                             where f.source_service_id = $1 and f.source_key = t.key and {PENDING}) f
-         where exists (select 1 from finding f where f.source_service_id = $1 and {PENDING})",
-        // Orphan candidates its references point at.
+                             where f.source_service_id = $1 and f.source_key = t.key
+                               and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f
+         where exists (select 1 from finding f where f.source_service_id = $1 and {PENDING})"
+    ))
+    .bind(service.service_id)
+    .bind(own)
+    .execute(&mut *conn)
+    .await?;
+    // Orphan candidates its references point at.
+    sqlx::query(&format!(
         "insert into verify_candidate
          select f.target_service_id, f.finding_id
          from (select distinct target_service_id, target_key from touched_reference) t
          cross join lateral (select * from finding f
                              where f.target_service_id = t.target_service_id
-                               and f.target_key = t.target_key
-                               and f.kind = 'orphan_candidate' and {PENDING}) f
-         where exists (select 1 from finding f where f.kind = 'orphan_candidate' and {PENDING})",
-    ];
-    for part in parts {
-        let sql = part.replace("{PENDING}", PENDING);
-        let query = sqlx::query(&sql);
-        // The orphans' part names no service.
-        let query = if sql.contains("$1") {
-            query.bind(service.service_id)
-        } else {
-            query
-        };
-        query.execute(&mut *conn).await?;
-    }
+                               and f.target_key = t.target_key and f.kind = 'orphan_candidate'
+                               and {PENDING} and ($1::bigint is null or f.restore_id is distinct from $1)) f
+         where exists (select 1 from finding f where f.kind = 'orphan_candidate' and {PENDING})"
+    ))
+    .bind(own)
+    .execute(&mut *conn)
+    .await?;
     judge(conn, verifier).await
 }
 

@@ -356,7 +356,7 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             request.service
         ));
         roll_back(&mut tx, service, taken_at, restored_at, &mut tracker).await?;
-        verify::after_restore(&mut tx, service).await?;
+        verify::after_restore(&mut tx, service, restore_id).await?;
         sqlx::query("update service set epoch = $2 where service_id = $1")
             .bind(service_id)
             .bind(new_epoch)
