@@ -199,7 +199,9 @@ fn shop_inventory(now: DateTime<Utc>) -> Vec<(&'static str, Events)> {
             Some(json!({"name": format!("Product {p}"), "price": 10 + p})),
         );
         let paid = at + Duration::minutes(5);
-        let payment = format!("PAY/{o}");
+        // The payment mirrors its order (payment.ledger): mirrors are
+        // matched by key (spec §5), so it carries the order's business key.
+        let payment = key.clone();
         payments.entity(payment.clone(), paid, json!({"amount": 20 + o}));
         payments.reference(&payment, "payment.order", key.clone(), at, paid, None);
         payments.reference(&payment, "payment.ledger", key.clone(), at, paid, None);

@@ -25,17 +25,18 @@ test("a restore recorded late, then a repair the queue shows verified without a 
   // customers: C/1 before the backup (4 h ago), C/2 and C/3 after it; the
   // restore happened 2 h ago and C/4 was written since.
   const lost = ago(3);
+  const recent = ago(1);
   await report(request, "customers", [
     { type: "entity", key: "C/1", at: ago(5) },
     { type: "entity", key: "C/2", at: lost },
     { type: "entity", key: "C/3", at: lost },
-    { type: "entity", key: "C/4", at: ago(1) },
+    { type: "entity", key: "C/4", at: recent },
   ]);
-  await report(request, "orders", [1, 2, 3].map((n) => ({ type: "entity", key: `O/${n}`, at: ago(1) })));
+  await report(request, "orders", [1, 2, 3].map((n) => ({ type: "entity", key: `O/${n}`, at: recent })));
   await report(request, "orders", [
     { type: "reference", from: "O/1", relation: "order.customer", to: "C/2", observed: lost, at: lost },
     { type: "reference", from: "O/2", relation: "order.customer", to: "C/3", observed: lost, at: lost },
-    { type: "reference", from: "O/3", relation: "order.customer", to: "C/4", observed: ago(1), at: ago(1) },
+    { type: "reference", from: "O/3", relation: "order.customer", to: "C/4", observed: recent, at: recent },
   ]);
   const backup = await request.post("/api/v1/services/customers/backups", { headers: auth, data: { taken_at: ago(4) } });
   expect(backup.status()).toBe(201);
