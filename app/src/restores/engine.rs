@@ -47,17 +47,10 @@ pub struct RestoreRequest {
 /// other side of a mirror relation holds (its live entities, by key and by
 /// the mirror references either side reported) that B will not (missing
 /// state). A drill only counts these rows: nothing in them stops
-/// PostgreSQL from scanning the references in parallel.
+/// PostgreSQL from scanning the references in parallel. They follow one of
+/// the two `restored` below.
 const FINDINGS: &str = "
-kept as materialized (
-    select key, updated_at, deleted from entity where service_id = $1 and updated_at > $3
-), restored as not materialized (
-    select key, updated_at, deleted from entity_version
-    where service_id = $1 and coalesce(valid_from, updated_at) <= $2 and (valid_to is null or valid_to > $2)
-      and key <> all(array(select key from kept))
-    union all
-    select key, updated_at, deleted from kept
-), lost as (
+lost as (
     -- B's live references written after t_b (and up to its return): the
     -- restore drops them (lost mirrors are missing state, below).
     select r.relation_id, r.source_key, r.target_service_id, r.target_key, r.observed_at
@@ -149,6 +142,28 @@ kept as materialized (
         where x.key is null or x.deleted
         order by m.relation_id, m.other_id, m.other_key, m.key, m.observed_at desc nulls last
     ) missing
+)";
+
+/// B's state at `t_b`, when B wrote nothing after `$3` (always so when the
+/// restore is recorded as it happens).
+const RESTORED: &str = "
+restored as not materialized (
+    select key, updated_at, deleted from entity_version
+    where service_id = $1 and coalesce(valid_from, updated_at) <= $2 and (valid_to is null or valid_to > $2)
+)";
+
+/// B's state at `t_b`, but for the entities B wrote after `$3` (a restore
+/// recorded late), which keep their current version. Only for that case:
+/// its CTE keeps PostgreSQL from planning the detection in parallel.
+const RESTORED_WITH_LATER: &str = "
+kept as materialized (
+    select key, updated_at, deleted from entity where service_id = $1 and updated_at > $3
+), restored as not materialized (
+    select key, updated_at, deleted from entity_version
+    where service_id = $1 and coalesce(valid_from, updated_at) <= $2 and (valid_to is null or valid_to > $2)
+      and key <> all(array(select key from kept))
+    union all
+    select key, updated_at, deleted from kept
 )";
 
 /// A real restore's findings with their evidence (the rows of `detected`): the
@@ -278,8 +293,20 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             "breaks"
         }
     ));
+    let wrote_later: bool = sqlx::query_scalar(
+        "select exists (select 1 from entity where service_id = $1 and updated_at > $2)",
+    )
+    .bind(service_id)
+    .bind(restored_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let restored = if wrote_later {
+        RESTORED_WITH_LATER
+    } else {
+        RESTORED
+    };
     let counted: Vec<(String, String, i64)> = if request.drill {
-        sqlx::query_as(&count_query(&format!("with {FINDINGS}"), "findings"))
+        sqlx::query_as(&count_query(&format!("with {restored}, {FINDINGS}"), "findings"))
             .bind(service_id)
             .bind(taken_at)
             .bind(restored_at)
@@ -289,7 +316,7 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
         // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL may plan
         // the SELECT of a CTAS with parallel workers, never that of an INSERT.
         sqlx::query(&format!(
-            "create temp table detected on commit drop as with {FINDINGS}, {DETECT}"
+            "create temp table detected on commit drop as with {restored}, {FINDINGS}, {DETECT}"
         ))
         .bind(service_id)
         .bind(taken_at)
