@@ -306,12 +306,15 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
         RESTORED
     };
     let counted: Vec<(String, String, i64)> = if request.drill {
-        sqlx::query_as(&count_query(&format!("with {restored}, {FINDINGS}"), "findings"))
-            .bind(service_id)
-            .bind(taken_at)
-            .bind(restored_at)
-            .fetch_all(&mut *tx)
-            .await?
+        sqlx::query_as(&count_query(
+            &format!("with {restored}, {FINDINGS}"),
+            "findings",
+        ))
+        .bind(service_id)
+        .bind(taken_at)
+        .bind(restored_at)
+        .fetch_all(&mut *tx)
+        .await?
     } else {
         // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL may plan
         // the SELECT of a CTAS with parallel workers, never that of an INSERT.
