@@ -22,7 +22,7 @@ use app::inventory::{
     events::{EntityEvent, Events, ReferenceEvent},
     snapshot,
 };
-use app::topology::{db as topology, model::*};
+use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};
 use lockstep::generate::Lcg;
 use sqlx::PgPool;
@@ -173,7 +173,7 @@ async fn main() {
     };
     let pool = PgPool::connect(&url).await.expect("DATABASE_URL reachable");
     lockstep::db::migrate(&pool).await.expect("migrations");
-    topology::replace(&pool, &model(), true)
+    topology::replace(&pool, "bench", &model(), true)
         .await
         .expect("the bench topology");
     let at: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::restores::engine::{self, RestorePoint, RestoreRequest};
-use app::topology::{db as topology, model::*};
+use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use support::{bare_service, reference};
@@ -72,7 +72,7 @@ fn model() -> Topology {
 /// hub: 20,000 entities over 100 days, 80,000 references into it; restored
 /// to day 90, which leaves a queue of a few thousand findings to work.
 async fn load(pool: &sqlx::PgPool, origin: DateTime<Utc>) {
-    topology::replace(pool, &model(), true).await.unwrap();
+    topology::replace(pool, "bench", &model(), true).await.unwrap();
     for sql in [
         "insert into entity_version (service_id, key, updated_at, epoch)
          select s.service_id, 'H/' || i, $1 + (i * interval '7 minutes'), 0

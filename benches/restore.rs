@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use app::restores::engine::{self, RestorePoint, RestoreRequest};
-use app::topology::{db as topology, model::*};
+use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use support::{bare_service, reference};
@@ -49,7 +49,7 @@ fn model() -> Topology {
 /// spread over the referrers and (skewed) over hub's entities; a twentieth
 /// observed a newer version than the one restored.
 async fn load(pool: &PgPool, origin: DateTime<Utc>) {
-    topology::replace(pool, &model(), true)
+    topology::replace(pool, "bench", &model(), true)
         .await
         .expect("the bench topology");
     let statements = [

@@ -140,7 +140,7 @@ async fn bench_page() {
         .await
         .expect("DATABASE_URL reachable");
     lockstep::db::migrate(&pool).await.expect("migrations");
-    app::topology::db::replace(&pool, &model(500, 1_000, 2), true)
+    app::topology::commands::replace(&pool, "bench", &model(500, 1_000, 2), true)
         .await
         .expect("load the 500-service model");
     let base = support::serve(pool, None).await;

@@ -23,7 +23,7 @@ use app::inventory::{
     snapshot,
 };
 use app::restores::engine::{self, RestorePoint, RestoreRequest};
-use app::topology::{db as topology, model::*};
+use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use support::{bare_service, reference};
@@ -211,7 +211,7 @@ async fn main() {
     };
     let pool = PgPool::connect(&url).await.expect("DATABASE_URL reachable");
     lockstep::db::migrate(&pool).await.expect("migrations");
-    topology::replace(&pool, &model(), true)
+    topology::replace(&pool, "bench", &model(), true)
         .await
         .expect("the bench topology");
     let at: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();

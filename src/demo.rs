@@ -11,7 +11,7 @@ use app::inventory::{
     events::{EntityEvent, Events, ReferenceEvent},
 };
 use app::restores::engine::{self, RestorePoint, RestoreRequest};
-use app::topology::{db, document};
+use app::topology::{commands, document};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::json;
 use sqlx::PgPool;
@@ -36,7 +36,7 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
     }
     let topology = document::parse(SHOP_TOPOLOGY)
         .map_err(|problems| anyhow::anyhow!("the demo topology is invalid: {problems:?}"))?;
-    db::replace(pool, &topology, false)
+    commands::replace(pool, "demo", &topology, false)
         .await
         .context("loading the demo topology")?;
     let now = Utc::now().duration_trunc(Duration::minutes(1))?;

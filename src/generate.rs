@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use app::inventory::{db as inventory, events, queries, snapshot};
-use app::topology::{db as topology, model::*};
+use app::topology::{commands, model::*};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
@@ -109,7 +109,7 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
     );
     let mut rng = Lcg(sizes.seed);
     let model = topology_for(sizes, &mut rng);
-    topology::replace(pool, &model, true)
+    commands::replace(pool, "lockstep generate", &model, true)
         .await
         .map_err(|e| anyhow::anyhow!("writing the topology: {e}"))?;
 

@@ -568,22 +568,35 @@ impl Model {
                 .map(|(k, _)| (k.clone(), k.clone()))
                 .collect();
             let holder = if rel.from == b { service } else { o };
+            // Pairs only B's reference made, written in the lost window: the
+            // restore loses the pairing even when both entities survive.
+            let mut lost = BTreeSet::new();
             for (relation, from, to) in holder.reference_ends() {
                 if relation != rel.name || holder.current_reference(&relation, &from, &to).is_none()
                 {
                     continue;
                 }
+                let own_and_lost = rel.from == b
+                    && from != to
+                    && holder
+                        .reference_versions(&relation, &from, &to)
+                        .last()
+                        .is_some_and(|(position, _)| lost_window(*position))
+                    && !holder.live_at(&relation, &from, &to, taken_at);
                 let (other_key, key) = if rel.from == b {
                     (to, from)
                 } else {
                     (from, to)
                 };
                 if o.live(&other_key) {
+                    if own_and_lost {
+                        lost.insert((other_key.clone(), key.clone()));
+                    }
                     pairs.insert((other_key, key));
                 }
             }
             for (other_key, key) in pairs {
-                if !restored_live(&key) {
+                if !restored_live(&key) || lost.contains(&(other_key.clone(), key.clone())) {
                     found.insert((
                         "missing_state",
                         rel.name.clone(),
@@ -608,7 +621,18 @@ impl Model {
                 (Some(observed), Some(row)) => !row.deleted && observed.is_some_and(|o| o > row.at),
                 _ => false,
             },
-            "missing_state" => source_live && !target_live,
+            // A pair of different keys that B's own mirror reference made
+            // is missing until B reports that reference again.
+            "missing_state" => {
+                let unpaired = || {
+                    self.relation(&f.relation).from == f.target.0
+                        && f.source.1 != f.target.1
+                        && target_service
+                            .current_reference(&f.relation, &f.target.1, &f.source.1)
+                            .is_none()
+                };
+                source_live && (!target_live || unpaired())
+            }
             "orphan_candidate" => {
                 target_live
                     && !self.services.iter().any(|(holder, s)| {

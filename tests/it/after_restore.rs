@@ -377,6 +377,91 @@ relations: [{name: account.profile, from: accounts, to: profiles, kind: mirror}]
 }
 
 #[sqlx::test]
+async fn a_mirror_reference_lost_by_the_restore_is_missing_state_until_reported_again(
+    pool: PgPool,
+) {
+    let app = spawn_app(pool.clone()).await;
+    let model = "
+services: [{name: accounts}, {name: profiles}]
+relations: [{name: account.profile, from: accounts, to: profiles, kind: mirror}]
+";
+    assert_eq!(
+        app.put_topology("application/yaml", model).await.status(),
+        200
+    );
+    // A-7 and P-7 both exist before the 12:00 backup; accounts pairs them
+    // by a mirror reference only at 13:00, which the restore loses.
+    report(&app, "profiles", vec![entity("P-7", "09:00")]).await;
+    report(
+        &app,
+        "accounts",
+        vec![
+            entity("A-7", "09:00"),
+            reference("A-7", "account.profile", "P-7", "13:00", "13:00"),
+        ],
+    )
+    .await;
+    restore_of(
+        &app,
+        "accounts",
+        json!({"taken_at": BACKUP, "restored_at": RESTORED}),
+    )
+    .await;
+    let items = findings(&app, "kind=missing_state").await;
+    // The lost pair, and (by key) P-7, which accounts never held.
+    assert_eq!(
+        summary(&items),
+        vec![
+            row("missing_state", "P-7", "A-7", "replay"),
+            row("missing_state", "P-7", "P-7", "replay"),
+        ]
+    );
+    // accounts reports the pairing again: only the lost pair is verified.
+    report(
+        &app,
+        "accounts",
+        vec![reference(
+            "A-7",
+            "account.profile",
+            "P-7",
+            "15:10",
+            "15:10",
+        )],
+    )
+    .await;
+    let items = findings(&app, "kind=missing_state").await;
+    let pair = the(&items, "missing_state", "P-7", "A-7");
+    assert_eq!(pair["status"], "resolved", "{pair}");
+    assert_eq!(pair["note"], "A-7 mirrors P-7 again");
+    assert_eq!(the(&items, "missing_state", "P-7", "P-7")["status"], "open");
+}
+
+#[sqlx::test]
+async fn a_re_applied_write_moves_the_start_of_its_amnesia(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    restore_customers(&app).await;
+    let stale = || async {
+        let items = findings(&app, "kind=stale_reference").await;
+        the(&items, "stale_reference", "O/2", "C/2").clone()
+    };
+    assert_eq!(stale().await["amnesia"]["from"], BACKUP);
+    // customers re-applies C/2 as it knew it at 12:30: the state is known
+    // up to then, and the order still saw a newer one (13:00).
+    report(&app, "customers", vec![entity("C/2", "12:30")]).await;
+    // It is the entity's first write of the new epoch, placed at the
+    // restore: the amnesia ends there.
+    let f = stale().await;
+    assert_eq!(f["amnesia"]["from"], "2026-11-01T12:30:00Z", "{f}");
+    assert_eq!(f["amnesia"]["to"], RESTORED);
+    assert_eq!(f["status"], "open");
+    // Then the 13:00 state itself: known again, and the link is up to date.
+    report(&app, "customers", vec![entity("C/2", "13:00")]).await;
+    let f = stale().await;
+    assert_eq!(f["amnesia"]["from"], "2026-11-01T13:00:00Z", "{f}");
+    assert_eq!(f["status"], "resolved");
+}
+
+#[sqlx::test]
 async fn events_of_an_old_epoch_are_kept_as_lost_history_and_epochs_are_checked(pool: PgPool) {
     let app = restored_shop(&pool).await;
     let numbered = |key: &str, time: &str, epoch: Option<i32>, seq: i64| {

@@ -782,3 +782,40 @@ async fn the_live_stream_announces_queue_changes(pool: PgPool) {
     .expect("no live event within 10 s");
     assert!(received.contains("data: changed"), "{received}");
 }
+
+#[sqlx::test]
+async fn a_restore_plans_from_fresh_statistics_after_a_large_load(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    // Autovacuum, should it come first, would hide what the drill does.
+    sqlx::query("alter table entity_version set (autovacuum_enabled = false)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let load: Vec<Value> = (0..3000)
+        .map(|i| entity(&format!("C/bulk-{i}"), "10:00"))
+        .collect();
+    report(&app, "customers", load).await;
+    // PostgreSQL publishes a backend's row counts shortly after its commit.
+    let stale = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select n_mod_since_analyze from pg_stat_user_tables where relname = 'entity_version'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let waited = std::time::Instant::now();
+    while stale().await < 3000 {
+        assert!(waited.elapsed().as_secs() < 20, "no statistics reported");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (status, body) = restore(&app, json!({"taken_at": BACKUP, "drill": true})).await;
+    assert_eq!(status, 201, "{body}");
+    let analysed: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+        "select last_analyze from pg_stat_user_tables where relname = 'entity_version'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(analysed.is_some(), "the drill planned from stale statistics");
+}

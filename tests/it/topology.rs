@@ -269,6 +269,40 @@ async fn a_backstage_catalog_merges_into_the_model(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn imports_sent_at_once_keep_every_catalogs_services(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    // Each import reads the model and writes its merge: sent together, none
+    // may write over another's service.
+    let imports = (0..26).map(|i| {
+        let request = app
+            .admin(reqwest::Method::POST, "/api/v1/import/backstage")
+            .header("content-type", "application/yaml")
+            .body(format!(
+                "kind: Component\nmetadata: {{ name: svc-{i:02} }}\nspec: {{ owner: team-{i} }}\n"
+            ));
+        tokio::spawn(async move { request.send().await.unwrap().status() })
+    });
+    for import in imports.collect::<Vec<_>>() {
+        assert_eq!(import.await.unwrap(), 200);
+    }
+    let topology = app.get_json("/api/v1/topology").await;
+    let names: Vec<&str> = topology["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..26).map(|i| format!("svc-{i:02}")).collect();
+    assert_eq!(names, expected);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_event where action = 'import backstage'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 26);
+}
+
+#[sqlx::test]
 async fn each_group_has_a_markdown_runbook(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.put_topology("application/yaml", SHOP).await;

@@ -329,7 +329,8 @@ async fn refresh_dependents(
 }
 
 /// The first write after a restore ends the amnesia (spec §5b): of each
-/// restored entity written now, and of the restore itself. So does the
+/// restored entity written now, and of the restore itself; a re-applied one
+/// moves its start. So does the
 /// first read of a restored entity, a reference into it that another
 /// service reports in its new epoch.
 pub async fn close_amnesia(conn: &mut PgConnection, service: ServiceRef) -> Result<(), AppError> {
@@ -349,6 +350,22 @@ pub async fn close_amnesia(conn: &mut PgConnection, service: ServiceRef) -> Resu
     if service.epoch == 0 {
         return Ok(()); // never restored
     }
+    // A write of the new epoch older than the restore re-applies known state
+    // (from a cached copy): the amnesia starts no earlier than it. (The
+    // change table holds the write's place in the timeline, the restore's
+    // time for such a write; the entity row holds its own time.)
+    sqlx::query(
+        "update finding f set amnesia_from = e.updated_at
+         from (select distinct key from touched_entity) w
+         join entity e on e.service_id = $1 and e.key = w.key and e.epoch = $2 and not e.deleted
+         join restore r on r.service_id = $1 and r.epoch = $2 and not r.drill
+         where f.target_service_id = $1 and f.target_key = w.key and f.restore_id = r.restore_id
+           and e.updated_at < r.restored_at and f.amnesia_from < e.updated_at",
+    )
+    .bind(service.service_id)
+    .bind(service.epoch)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "update finding f set amnesia_to = w.at
          from (select key, min(at) as at from touched_entity group by key) w, restore r

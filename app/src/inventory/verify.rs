@@ -42,7 +42,8 @@ impl Verifier {
 
 /// After a write recorded in the change tables (`changes::track`): the
 /// pending findings of the entities written, on either side; those of the
-/// references written (found from their source's side); and the orphan
+/// references written (found from their source's side, and for a mirror
+/// reference the missing state of its pair); and the orphan
 /// candidates among the references' targets, which a new reference adopts.
 /// A reference written into a target does not touch the other findings on
 /// it (a broken link from elsewhere stays broken). The last two parts are
@@ -78,6 +79,22 @@ async fn touched(
          cross join lateral (select * from finding f
                              where f.target_service_id = $1 and f.target_key = t.key
                                and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f"
+    ))
+    .bind(service.service_id)
+    .bind(own)
+    .execute(&mut *conn)
+    .await?;
+    // The missing state of pairs its own mirror references make (a pair of
+    // different keys is verified by the reference, not by an entity write).
+    sqlx::query(&format!(
+        "insert into verify_candidate
+         select f.target_service_id, f.finding_id
+         from (select distinct source_key from touched_reference) t
+         cross join lateral (select * from finding f
+                             where f.target_service_id = $1 and f.target_key = t.source_key
+                               and f.kind = 'missing_state'
+                               and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f
+         where exists (select 1 from relation where from_service_id = $1 and kind = 'mirror')"
     ))
     .bind(service.service_id)
     .bind(own)
@@ -184,7 +201,9 @@ async fn start(conn: &mut PgConnection) -> Result<bool, AppError> {
 ///   does not exist;
 /// - stale reference: the reference is live, its target exists and is older
 ///   than what the reference observed;
-/// - missing state: the surviving entity exists and its counterpart does not;
+/// - missing state: the surviving entity exists and its counterpart does not
+///   (or, for a pair of different keys that the restored side's own mirror
+///   reference made, that reference is not back);
 /// - orphan candidate: the entity exists and no other service refers to it.
 async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppError> {
     // Probes, never a scan of the queue (a snapshot's comparison turns
@@ -214,6 +233,16 @@ async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppEr
                                   and o.source_service_id <> o.target_service_id
                                   and o.valid_to is null and not o.removed
                                 limit 1) o on true
+             left join lateral (select true as live from reference_version m
+                                where f.kind = 'missing_state' and f.source_key <> f.target_key
+                                  and m.source_service_id = f.target_service_id and m.source_key = f.target_key
+                                  and m.target_service_id = f.source_service_id and m.target_key = f.source_key
+                                  and m.relation_id = f.relation_id and m.valid_to is null and not m.removed
+                                limit 1) m on true
+             left join lateral (select rel.from_service_id = f.target_service_id
+                                       and f.source_key <> f.target_key as own
+                                from relation rel
+                                where f.kind = 'missing_state' and rel.relation_id = f.relation_id) pair on true
              cross join lateral (select coalesce(t.live, false) as target_live,
                                         coalesce(s.live, false) as source_live,
                                         r.live is not null as reference_live) live
@@ -221,7 +250,8 @@ async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppEr
                  case f.kind
                      when 'stale_reference' then live.reference_live and live.target_live
                                                  and r.observed_at > t.updated_at
-                     when 'missing_state' then live.source_live and not live.target_live
+                     when 'missing_state' then live.source_live
+                                               and (not live.target_live or (pair.own and m.live is null))
                      when 'orphan_candidate' then live.target_live and o.any is null
                      else live.reference_live and not live.target_live
                  end as holds,
@@ -238,6 +268,8 @@ async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppEr
                      when f.kind = 'orphan_candidate' and not live.target_live then
                          format('%s was deleted', f.target_key)
                      when f.kind = 'orphan_candidate' then format('%s is referred to again', f.target_key)
+                     when f.kind = 'missing_state' and live.target_live and pair.own then
+                         format('%s mirrors %s again', f.target_key, f.source_key)
                      when live.target_live then
                          format('%s exists again, epoch %s, %s', f.target_key, t.epoch,
                                 to_char(t.updated_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI'))

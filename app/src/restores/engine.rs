@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
 use super::progress::Tracker;
+use super::statistics;
 use crate::error::AppError;
 use crate::inventory::{changes, db::ServiceRef, timeline::Timeline, verify};
 use crate::retry;
@@ -60,21 +61,29 @@ lost as (
       and r.valid_to is null and not r.removed and r.valid_from > $2 and r.valid_from <= $3
 ), mirrored as (
     -- (relation, the other side's live entity, B's key it expects): by
-    -- the mirror references either side reported, and by key.
+    -- the mirror references either side reported, and by key. `lost`: a
+    -- pair only B's reference made, written in the lost window, which the
+    -- restore loses even when both entities survive.
     select r.relation_id, r.source_service_id as other_id, r.source_key as other_key, r.target_key as key,
-           r.observed_at
+           r.observed_at, false as lost
     from reference_version r
     join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
     join entity o on o.service_id = r.source_service_id and o.key = r.source_key and not o.deleted
     where r.target_service_id = $1 and r.source_service_id <> $1 and r.valid_to is null and not r.removed
     union all
-    select r.relation_id, r.target_service_id, r.target_key, r.source_key, r.observed_at
+    select r.relation_id, r.target_service_id, r.target_key, r.source_key, r.observed_at,
+           r.valid_from > $2 and r.valid_from <= $3 and r.source_key <> r.target_key
+           and not exists (select 1 from reference_version p
+                           where p.target_service_id = r.target_service_id and p.target_key = r.target_key
+                             and p.source_service_id = $1 and p.source_key = r.source_key
+                             and p.relation_id = r.relation_id and not p.removed and not p.lost
+                             and p.valid_from <= $2 and (p.valid_to is null or p.valid_to > $2))
     from reference_version r
     join relation rel on rel.relation_id = r.relation_id and rel.kind = 'mirror'
     join entity o on o.service_id = r.target_service_id and o.key = r.target_key and not o.deleted
     where r.source_service_id = $1 and r.target_service_id <> $1 and r.valid_to is null and not r.removed
     union all
-    select rel.relation_id, e.service_id, e.key, e.key, e.updated_at
+    select rel.relation_id, e.service_id, e.key, e.key, e.updated_at, false
     from relation rel
     join entity e on e.service_id = case when rel.to_service_id = $1 then rel.from_service_id
                                          else rel.to_service_id end
@@ -139,7 +148,7 @@ lost as (
                m.observed_at, x.updated_at, $2::timestamptz, null::text, null::boolean, false, null::jsonb
         from mirrored m
         left join restored x on x.key = m.key
-        where x.key is null or x.deleted
+        where x.key is null or x.deleted or m.lost
         order by m.relation_id, m.other_id, m.other_key, m.key, m.observed_at desc nulls last
     ) missing
 )";
@@ -205,6 +214,7 @@ fn count_query(with: &str, from: &str) -> String {
 /// again when PostgreSQL aborted it to break a deadlock (it updates
 /// counters and findings of other services, as ingests do).
 pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
+    statistics::refresh_if_stale(db).await?;
     let request = &request;
     retry::when_contended(move || record_once(db, request.clone())).await
 }

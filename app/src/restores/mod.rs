@@ -8,6 +8,8 @@ pub mod history;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod progress;
+#[cfg(feature = "ssr")]
+mod statistics;
 mod ui;
 
 pub use ui::RestoresPage;

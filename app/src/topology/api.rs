@@ -34,38 +34,21 @@ pub async fn load_topology_view() -> Result<TopologyView, AppError> {
     )
 }
 
+/// The signed-in architect and the pool, for a topology use case
+/// (`commands`).
+#[cfg(feature = "ssr")]
+async fn architect() -> Result<(sqlx::PgPool, String), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
+    Ok((crate::error::with_status(crate::state::db())?, user.name))
+}
+
 /// `policy` is `lockstep`, `tolerate`, or `default` to drop the override.
 #[server(prefix = "/api/fn", endpoint = "set_relation_policy", client = crate::accounts::csrf::CsrfClient)]
 pub async fn set_relation_policy(relation: String, policy: String) -> Result<(), AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
+    let (pool, actor) = architect().await?;
     crate::error::with_status(
-        async move {
-            let policy =
-                match policy.as_str() {
-                    "default" => None,
-                    other => Some(super::model::Policy::parse(other).ok_or_else(|| {
-                        AppError::Invalid {
-                            field: "policy".into(),
-                            message: format!(
-                                "expected lockstep, tolerate or default, not {other:?}"
-                            ),
-                        }
-                    })?),
-                };
-            let pool = crate::state::db()?;
-            super::db::set_policy(&pool, &relation, policy).await?;
-            let detail = serde_json::json!({"policy": policy.map(|p| p.as_str())});
-            crate::accounts::db::audit(
-                &pool,
-                &user.name,
-                "set relation policy",
-                &relation,
-                Some(detail),
-            )
-            .await
-        }
-        .await,
+        super::commands::set_policy(&pool, &actor, &relation, &policy).await,
     )
 }
 
@@ -73,121 +56,44 @@ pub async fn set_relation_policy(relation: String, policy: String) -> Result<(),
 /// number of services now modelled.
 #[server(prefix = "/api/fn", endpoint = "upload_topology", client = crate::accounts::csrf::CsrfClient)]
 pub async fn upload_topology(document: String) -> Result<usize, AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
+    let (pool, actor) = architect().await?;
     crate::error::with_status(
-        async move {
-            let topology = super::document::parse(&document).map_err(AppError::Rejected)?;
-            let pool = crate::state::db()?;
-            super::db::replace(&pool, &topology, false).await?;
-            let detail = serde_json::json!({"services": topology.services.len(), "relations": topology.relations.len()});
-            crate::accounts::db::audit(&pool, &user.name, "upload topology", "topology", Some(detail)).await?;
-            Ok(topology.services.len())
-        }
-        .await,
+        super::commands::upload(&pool, &actor, &document, false)
+            .await
+            .map(|topology| topology.services.len()),
     )
-}
-
-/// Merges a Backstage catalog into the model (the API route and the UI
-/// share this).
-#[cfg(feature = "ssr")]
-pub async fn apply_backstage_catalog(
-    pool: &sqlx::PgPool,
-    catalog: &str,
-) -> Result<super::model::ImportReport, AppError> {
-    let current = super::db::load(pool).await?;
-    let (merged, report) =
-        super::backstage::import(catalog, &current).map_err(AppError::Rejected)?;
-    // An import only adds to the model: nothing is removed, nothing forced.
-    super::db::replace(pool, &merged, false).await?;
-    Ok(report)
 }
 
 #[server(prefix = "/api/fn", endpoint = "import_backstage", client = crate::accounts::csrf::CsrfClient)]
 pub async fn import_backstage(catalog: String) -> Result<super::model::ImportReport, AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
-    crate::error::with_status(
-        async move {
-            let pool = crate::state::db()?;
-            let report = apply_backstage_catalog(&pool, &catalog).await?;
-            crate::accounts::db::audit(&pool, &user.name, "import backstage", "topology", None)
-                .await?;
-            Ok(report)
-        }
-        .await,
-    )
+    let (pool, actor) = architect().await?;
+    crate::error::with_status(super::commands::import_backstage(&pool, &actor, &catalog).await)
 }
 
 /// Creates or updates a service from its form.
 #[server(prefix = "/api/fn", endpoint = "save_service", client = crate::accounts::csrf::CsrfClient)]
 pub async fn save_service(form: ServiceForm) -> Result<(), AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
-    crate::error::with_status(
-        async move {
-            let service = form.validate().map_err(AppError::Rejected)?;
-            let pool = crate::state::db()?;
-            super::db::save_service(&pool, &service).await?;
-            crate::accounts::db::audit(&pool, &user.name, "save service", &service.name, None).await
-        }
-        .await,
-    )
+    let (pool, actor) = architect().await?;
+    crate::error::with_status(super::commands::save_service(&pool, &actor, form).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_service", client = crate::accounts::csrf::CsrfClient)]
 /// `force` also drops the inventory reported for the service.
 pub async fn delete_service(name: String, force: bool) -> Result<(), AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
-    crate::error::with_status(
-        async move {
-            let pool = crate::state::db()?;
-            super::db::delete_service(&pool, &name, force).await?;
-            let detail = serde_json::json!({"force": force});
-            crate::accounts::db::audit(&pool, &user.name, "delete service", &name, Some(detail))
-                .await
-        }
-        .await,
-    )
+    let (pool, actor) = architect().await?;
+    crate::error::with_status(super::commands::delete_service(&pool, &actor, &name, force).await)
 }
 
 /// Creates or updates a relation from its form.
 #[server(prefix = "/api/fn", endpoint = "save_relation", client = crate::accounts::csrf::CsrfClient)]
 pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
-    crate::error::with_status(
-        async move {
-            let pool = crate::state::db()?;
-            let services: Vec<String> = super::db::load(&pool)
-                .await?
-                .services
-                .into_iter()
-                .map(|s| s.name)
-                .collect();
-            let relation = form.validate(&services).map_err(AppError::Rejected)?;
-            super::db::save_relation(&pool, &relation).await?;
-            crate::accounts::db::audit(&pool, &user.name, "save relation", &relation.name, None)
-                .await
-        }
-        .await,
-    )
+    let (pool, actor) = architect().await?;
+    crate::error::with_status(super::commands::save_relation(&pool, &actor, form).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_relation", client = crate::accounts::csrf::CsrfClient)]
 /// `force` also drops the references reported over the relation.
 pub async fn delete_relation(name: String, force: bool) -> Result<(), AppError> {
-    let user =
-        crate::accounts::session::require(crate::accounts::model::Permission::Design).await?;
-    crate::error::with_status(
-        async move {
-            let pool = crate::state::db()?;
-            super::db::delete_relation(&pool, &name, force).await?;
-            let detail = serde_json::json!({"force": force});
-            crate::accounts::db::audit(&pool, &user.name, "delete relation", &name, Some(detail))
-                .await
-        }
-        .await,
-    )
+    let (pool, actor) = architect().await?;
+    crate::error::with_status(super::commands::delete_relation(&pool, &actor, &name, force).await)
 }

@@ -1,5 +1,6 @@
-//! The topology's SQL: load the model, replace it atomically, change one
-//! relation's policy.
+//! The topology's SQL: load the model, replace it, change one service,
+//! relation or policy. The writes run inside the caller's transaction,
+//! which holds the topology lock (`commands` is where they are called).
 
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
@@ -33,12 +34,17 @@ struct RelationRow {
 
 /// The whole model, services and relations each sorted by name.
 pub async fn load(db: &PgPool) -> Result<Topology, AppError> {
+    load_in(&mut *db.acquire().await?).await
+}
+
+/// The same inside a transaction (one that merges into it holds the lock).
+pub async fn load_in(conn: &mut PgConnection) -> Result<Topology, AppError> {
     let services = sqlx::query_as::<_, ServiceRow>(
         "select name, team, description, datastore, pattern, backup_method,
                 backup_interval_s, backup_duration_s, prefers
          from service order by name",
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let relations = sqlx::query_as::<_, RelationRow>(
         "select r.name, f.name as from_name, t.name as to_name, r.kind, r.required, r.cached,
@@ -48,7 +54,7 @@ pub async fn load(db: &PgPool) -> Result<Topology, AppError> {
          join service t on t.service_id = r.to_service_id
          order by r.name",
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(Topology {
         services: services
@@ -83,30 +89,30 @@ pub async fn load(db: &PgPool) -> Result<Topology, AppError> {
     })
 }
 
-/// Makes the stored model equal to `topology` in one transaction. Services
-/// and relations keep their ids when their names survive, so the inventory
-/// that refers to them stays attached. Dropping a service or relation that
-/// holds inventory would drop that inventory too: refused unless `force`.
-pub async fn replace(db: &PgPool, topology: &Topology, force: bool) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    lock_topology(&mut tx).await?;
+/// Makes the stored model equal to `topology`. Services and relations keep
+/// their ids when their names survive, so the inventory that refers to them
+/// stays attached. Dropping a service or relation that holds inventory
+/// would drop that inventory too: refused unless `force`.
+pub async fn replace(
+    conn: &mut PgConnection,
+    topology: &Topology,
+    force: bool,
+) -> Result<(), AppError> {
     let service_names: Vec<&str> = topology.services.iter().map(|s| s.name.as_str()).collect();
     let relation_names: Vec<&str> = topology.relations.iter().map(|r| r.name.as_str()).collect();
     if !force {
-        refuse_inventory_loss(&mut tx, &service_names, &relation_names).await?;
+        refuse_inventory_loss(conn, &service_names, &relation_names).await?;
     }
-
     sqlx::query("delete from relation where name <> all($1)")
         .bind(&relation_names)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     sqlx::query("delete from service where name <> all($1)")
         .bind(&service_names)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    upsert_services(&mut tx, &topology.services).await?;
-    upsert_relations(&mut tx, &topology.relations).await?;
-    tx.commit().await?;
+    upsert_services(conn, &topology.services).await?;
+    upsert_relations(conn, &topology.relations).await?;
     Ok(())
 }
 
@@ -244,23 +250,17 @@ pub async fn set_policy(
 }
 
 /// Creates or updates one service (by name).
-pub async fn save_service(db: &PgPool, service: &Service) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    lock_topology(&mut tx).await?;
-    upsert_services(&mut tx, std::slice::from_ref(service)).await?;
-    tx.commit().await?;
-    Ok(())
+pub async fn save_service(conn: &mut PgConnection, service: &Service) -> Result<(), AppError> {
+    upsert_services(conn, std::slice::from_ref(service)).await
 }
 
 /// Creates or updates one relation (by name); both ends must exist.
-pub async fn save_relation(db: &PgPool, relation: &Relation) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    lock_topology(&mut tx).await?;
+pub async fn save_relation(conn: &mut PgConnection, relation: &Relation) -> Result<(), AppError> {
     let ends: i64 =
         sqlx::query_scalar("select count(distinct name) from service where name in ($1, $2)")
             .bind(&relation.from)
             .bind(&relation.to)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     let wanted = if relation.from == relation.to { 1 } else { 2 };
     if ends != wanted {
@@ -269,20 +269,20 @@ pub async fn save_relation(db: &PgPool, relation: &Relation) -> Result<(), AppEr
             message: "both ends must be modelled services".into(),
         });
     }
-    upsert_relations(&mut tx, std::slice::from_ref(relation)).await?;
-    tx.commit().await?;
-    Ok(())
+    upsert_relations(conn, std::slice::from_ref(relation)).await
 }
 
 /// Deletes a service and, with it, every relation that starts or ends there
 /// (and, when forced, the inventory reported for them).
-pub async fn delete_service(db: &PgPool, name: &str, force: bool) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    lock_topology(&mut tx).await?;
+pub async fn delete_service(
+    conn: &mut PgConnection,
+    name: &str,
+    force: bool,
+) -> Result<(), AppError> {
     if !force {
         let others: Vec<String> = sqlx::query_scalar("select name from service where name <> $1")
             .bind(name)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
         let kept_relations: Vec<String> = sqlx::query_scalar(
             "select r.name from relation r
@@ -291,36 +291,34 @@ pub async fn delete_service(db: &PgPool, name: &str, force: bool) -> Result<(), 
              where f.name <> $1 and t.name <> $1",
         )
         .bind(name)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         let others: Vec<&str> = others.iter().map(String::as_str).collect();
         let kept: Vec<&str> = kept_relations.iter().map(String::as_str).collect();
-        refuse_inventory_loss(&mut tx, &others, &kept).await?;
+        refuse_inventory_loss(conn, &others, &kept).await?;
     }
-    delete_named(&mut tx, "service", name).await?;
-    tx.commit().await?;
-    Ok(())
+    delete_named(conn, "service", name).await
 }
 
 /// Deletes a relation (and, when forced, the references reported over it).
-pub async fn delete_relation(db: &PgPool, name: &str, force: bool) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    lock_topology(&mut tx).await?;
+pub async fn delete_relation(
+    conn: &mut PgConnection,
+    name: &str,
+    force: bool,
+) -> Result<(), AppError> {
     if !force {
         let services: Vec<String> = sqlx::query_scalar("select name from service")
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
         let others: Vec<String> = sqlx::query_scalar("select name from relation where name <> $1")
             .bind(name)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
         let services: Vec<&str> = services.iter().map(String::as_str).collect();
         let others: Vec<&str> = others.iter().map(String::as_str).collect();
-        refuse_inventory_loss(&mut tx, &services, &others).await?;
+        refuse_inventory_loss(conn, &services, &others).await?;
     }
-    delete_named(&mut tx, "relation", name).await?;
-    tx.commit().await?;
-    Ok(())
+    delete_named(conn, "relation", name).await
 }
 
 /// Deletes the row of `table` (`service` or `relation`) with this name.

@@ -1,11 +1,10 @@
 //! `PUT/GET /api/v1/topology` and `GET /api/v1/lockstep-groups`.
 
 use app::{
-    accounts::db as accounts,
     error::AppError,
     state::AppState,
     topology::{
-        api, db,
+        commands, db,
         document::{self, TopologyDocument},
         groups::lockstep_groups,
         model::{ImportReport, LockstepGroup},
@@ -19,7 +18,6 @@ use axum::{
     routing::get,
     Json,
 };
-use serde_json::json;
 use utoipa_axum::{
     router::{OpenApiRouter, UtoipaMethodRouterExt},
     routes,
@@ -179,18 +177,7 @@ async fn put_topology(
     Query(force): Query<Force>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<TopologyDocument>), ApiError> {
-    let text = utf8(&body)?;
-    let topology = document::parse(text).map_err(AppError::Rejected)?;
-    db::replace(&state.pool, &topology, force.force).await?;
-    let detail = json!({"services": topology.services.len(), "relations": topology.relations.len(), "force": force.force});
-    accounts::audit(
-        &state.pool,
-        &actor,
-        "upload topology",
-        "topology",
-        Some(detail),
-    )
-    .await?;
+    commands::upload(&state.pool, &actor, utf8(&body)?, force.force).await?;
     Ok((
         StatusCode::OK,
         Json(document::to_json(&db::load(&state.pool).await?)),
@@ -211,9 +198,7 @@ async fn import_backstage(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let text = utf8(&body)?;
-    let report = api::apply_backstage_catalog(&state.pool, text).await?;
-    accounts::audit(&state.pool, &actor, "import backstage", "topology", None).await?;
+    let report = commands::import_backstage(&state.pool, &actor, utf8(&body)?).await?;
     Ok(Json(report))
 }
 
