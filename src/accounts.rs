@@ -1,7 +1,7 @@
 //! Accounts outside the dashboard: the first admin from the environment,
 //! the demo's logins, and `lockstep user add`.
 
-use app::accounts::{db, model::Role};
+use app::accounts::{commands, db, model::Role};
 use sqlx::PgPool;
 
 /// The demo's logins, one per role, all with `DEMO_PASSWORD` (README).
@@ -19,7 +19,7 @@ pub async fn first_admin(pool: &PgPool, name: &str, password: &str) -> anyhow::R
     if db::any(pool).await.map_err(anyhow_of)? {
         return Ok(());
     }
-    db::create(pool, name, Role::Admin, password)
+    commands::create(pool, "environment", name, Role::Admin, password)
         .await
         .map_err(anyhow_of)?;
     tracing::info!(user = name, "created the first admin");
@@ -32,7 +32,7 @@ pub async fn demo_logins(pool: &PgPool) -> anyhow::Result<()> {
         return Ok(());
     }
     for (name, role) in DEMO_ACCOUNTS {
-        db::create(pool, name, role, DEMO_PASSWORD)
+        commands::create(pool, "demo", name, role, DEMO_PASSWORD)
             .await
             .map_err(anyhow_of)?;
     }
@@ -53,18 +53,9 @@ pub async fn add(pool: &PgPool, name: &str, role: &str) -> anyhow::Result<()> {
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    db::create(pool, name, role, &password)
+    let name = commands::create(pool, "command line", name, role, &password)
         .await
         .map_err(anyhow_of)?;
-    db::audit(
-        pool,
-        "command line",
-        "create account",
-        name,
-        Some(serde_json::json!({"role": role})),
-    )
-    .await
-    .map_err(anyhow_of)?;
     println!("created {name} ({})", role.as_str());
     Ok(())
 }

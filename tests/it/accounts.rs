@@ -140,7 +140,7 @@ async fn a_change_without_the_csrf_token_is_refused(pool: PgPool) {
 #[sqlx::test]
 async fn a_wrong_password_is_refused_and_repeated_failures_lock_the_name(pool: PgPool) {
     let app = modelled(&pool).await;
-    app::accounts::db::create(&pool, "wendy", Role::Viewer, PASSWORD)
+    app::accounts::commands::create(&pool, "test", "wendy", Role::Viewer, PASSWORD)
         .await
         .unwrap();
     let browser = Browser::open(&app).await;
@@ -327,10 +327,57 @@ async fn the_first_admin_comes_from_the_environment_only_into_an_empty_database(
         .unwrap();
     assert_eq!(names, ["root-admin"]);
     // Bad input for an account is a clear refusal, and nothing is created.
-    let short = app::accounts::db::create(&pool, "shorty", Role::Viewer, "short").await;
+    let short = app::accounts::commands::create(&pool, "test", "shorty", Role::Viewer, "short").await;
     assert!(
         matches!(short, Err(app::error::AppError::Invalid { ref field, .. }) if field == "password")
     );
-    let taken = app::accounts::db::create(&pool, "root-admin", Role::Viewer, PASSWORD).await;
+    let taken = app::accounts::commands::create(&pool, "test", "root-admin", Role::Viewer, PASSWORD).await;
     assert!(matches!(taken, Err(app::error::AppError::Conflict(_))));
+}
+
+#[sqlx::test]
+async fn the_page_the_api_and_the_cli_create_accounts_alike(pool: PgPool) {
+    let app = modelled(&pool).await;
+    // The API, with a padded name: stored and audited trimmed.
+    let response = app
+        .admin(Method::POST, "/api/v1/users")
+        .json(&json!({"name": "  padded ", "role": "viewer", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.json::<Value>().await.unwrap()["name"], "padded");
+    // The Users page's server function, the same way.
+    let admin = Browser::signed_in(&app, &pool, "root-admin", Role::Admin).await;
+    let created = admin
+        .call(
+            "save_account",
+            &[
+                ("name", " spaced  "),
+                ("role", "operator"),
+                ("password", PASSWORD),
+                ("create", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+    for name in ["padded", "spaced"] {
+        let browser = Browser::open(&app).await;
+        assert_eq!(browser.login(name, PASSWORD).await.status(), 200, "{name}");
+    }
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "select actor, subject from audit_event where action = 'create account' order by audit_event_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            ("admin token", "padded"),
+            ("test", "root-admin"),
+            ("root-admin", "spaced")
+        ]
+        .map(|(a, s)| (a.to_string(), s.to_string()))
+    );
 }

@@ -127,7 +127,7 @@ impl Browser {
 
     /// A browser signed in as a new account with this role.
     pub async fn signed_in(app: &TestApp, pool: &PgPool, name: &str, role: Role) -> Browser {
-        app::accounts::db::create(pool, name, role, PASSWORD)
+        app::accounts::commands::create(pool, "test", name, role, PASSWORD)
             .await
             .unwrap();
         let browser = Browser::open(app).await;

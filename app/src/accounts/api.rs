@@ -74,28 +74,17 @@ pub async fn save_account(
     let result = async {
         let pool = crate::state::db()?;
         let password = password.filter(|p| !p.is_empty());
-        if create {
-            let password = password.ok_or_else(|| AppError::Invalid {
-                field: "password".into(),
-                message: "a new account needs a password".into(),
-            })?;
-            super::db::create(&pool, name.trim(), role, &password).await?;
-        } else {
-            super::db::update(&pool, &name, role, password.as_deref()).await?;
+        if !create {
+            return super::commands::update(&pool, &admin.name, &name, role, password.as_deref())
+                .await;
         }
-        let action = if create {
-            "create account"
-        } else {
-            "update account"
-        };
-        super::db::audit(
-            &pool,
-            &admin.name,
-            action,
-            &name,
-            Some(serde_json::json!({"role": role})),
-        )
-        .await
+        let password = password.ok_or_else(|| AppError::Invalid {
+            field: "password".into(),
+            message: "a new account needs a password".into(),
+        })?;
+        super::commands::create(&pool, &admin.name, &name, role, &password)
+            .await
+            .map(drop)
     }
     .await;
     crate::error::with_status(result)
@@ -107,8 +96,7 @@ pub async fn delete_account(name: String) -> Result<(), AppError> {
     let admin = super::session::require(Permission::Administer).await?;
     let result = async {
         let pool = crate::state::db()?;
-        super::db::delete(&pool, &name).await?;
-        super::db::audit(&pool, &admin.name, "delete account", &name, None).await
+        super::commands::delete(&pool, &admin.name, &name).await
     }
     .await;
     crate::error::with_status(result)

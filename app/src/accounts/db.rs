@@ -1,6 +1,6 @@
 //! Accounts and the audit log in PostgreSQL.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::model::{is_account_name, AccountRow, AuditRow, CurrentUser, Role, MIN_PASSWORD};
 use super::password;
@@ -39,7 +39,12 @@ fn check_password(password: &str) -> Result<(), AppError> {
 }
 
 /// Creates an account; 409 when the name is taken.
-pub async fn create(db: &PgPool, name: &str, role: Role, password: &str) -> Result<(), AppError> {
+pub async fn create(
+    conn: &mut PgConnection,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> Result<(), AppError> {
     check_new(name, password)?;
     let hash = password::hash(password)?;
     let inserted = sqlx::query(
@@ -49,7 +54,7 @@ pub async fn create(db: &PgPool, name: &str, role: Role, password: &str) -> Resu
     .bind(name)
     .bind(role.as_str())
     .bind(hash)
-    .execute(db)
+    .execute(conn)
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::Conflict(format!(
@@ -122,7 +127,7 @@ pub async fn authenticate(
 /// Changes an account's role and, when given, its password. An admin
 /// cannot demote the last admin (nobody could manage accounts then).
 pub async fn update(
-    db: &PgPool,
+    conn: &mut PgConnection,
     name: &str,
     role: Role,
     password: Option<&str>,
@@ -131,9 +136,8 @@ pub async fn update(
         check_password(password)?;
     }
     let hash = password.map(password::hash).transpose()?;
-    let mut tx = db.begin().await?;
-    if locked_role(&mut tx, name).await? == Role::Admin && role != Role::Admin {
-        last_admin_guard(&mut tx, name).await?;
+    if locked_role(conn, name).await? == Role::Admin && role != Role::Admin {
+        last_admin_guard(conn, name).await?;
     }
     sqlx::query(
         "update account set role = $2, password_hash = coalesce($3, password_hash) where name = $1",
@@ -141,28 +145,25 @@ pub async fn update(
     .bind(name)
     .bind(role.as_str())
     .bind(hash)
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-pub async fn delete(db: &PgPool, name: &str) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    if locked_role(&mut tx, name).await? == Role::Admin {
-        last_admin_guard(&mut tx, name).await?;
+pub async fn delete(conn: &mut PgConnection, name: &str) -> Result<(), AppError> {
+    if locked_role(conn, name).await? == Role::Admin {
+        last_admin_guard(conn, name).await?;
     }
     sqlx::query("delete from account where name = $1")
         .bind(name)
-        .execute(&mut *tx)
+        .execute(conn)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
 /// The account's role, its row locked until the transaction ends; 404
 /// when there is no such account.
-async fn locked_role(conn: &mut sqlx::PgConnection, name: &str) -> Result<Role, AppError> {
+async fn locked_role(conn: &mut PgConnection, name: &str) -> Result<Role, AppError> {
     let role: Option<String> =
         sqlx::query_scalar("select role from account where name = $1 for update")
             .bind(name)
@@ -175,7 +176,7 @@ async fn locked_role(conn: &mut sqlx::PgConnection, name: &str) -> Result<Role, 
 /// 409 unless another admin remains besides `name`. The other admins'
 /// rows are locked, so two admins demoting each other at once cannot
 /// both succeed.
-async fn last_admin_guard(conn: &mut sqlx::PgConnection, name: &str) -> Result<(), AppError> {
+async fn last_admin_guard(conn: &mut PgConnection, name: &str) -> Result<(), AppError> {
     let others: Vec<i64> = sqlx::query_scalar(
         "select account_id from account where role = 'admin' and name <> $1 for update",
     )

@@ -4,6 +4,8 @@
 //! `client = csrf::CsrfClient`.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod commands;
 pub mod csrf;
 #[cfg(feature = "ssr")]
 pub mod db;

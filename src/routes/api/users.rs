@@ -3,7 +3,7 @@
 
 use app::{
     accounts::{
-        db,
+        commands, db,
         model::{AccountRow, Role},
     },
     error::AppError,
@@ -11,7 +11,6 @@ use app::{
 };
 use axum::{body::Bytes, extract::State, http::StatusCode, Json};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{auth::Admin, error::ErrorBody, ApiError};
@@ -70,20 +69,18 @@ async fn create(
             "expected {{\"name\", \"role\": viewer|operator|architect|admin, \"password\"}}: {error}"
         ),
     })?;
-    db::create(&state.pool, &account.name, account.role, &account.password).await?;
-    let detail = json!({"role": account.role});
-    db::audit(
+    let name = commands::create(
         &state.pool,
         &actor,
-        "create account",
         &account.name,
-        Some(detail),
+        account.role,
+        &account.password,
     )
     .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedAccount {
-            name: account.name,
+            name,
             role: account.role,
         }),
     ))
