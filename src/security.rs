@@ -116,12 +116,14 @@ fn encode(text: &str) -> String {
 /// The double-submit check: a state-changing request that a browser could
 /// have been tricked into sending — one carrying a session cookie, or any
 /// call of a server function (login included) — must repeat the
-/// `lockstep_csrf` cookie in the `x-csrf-token` header. Requests with a
-/// bearer token are exempt (a token is never sent by the browser on its
-/// own), as are cookie-less API calls (they are refused as anonymous).
-/// Every response to a browser without the cookie sets one.
+/// `lockstep_csrf` cookie in the `x-csrf-token` header, or, sent as a plain
+/// HTML form (before or without the WASM), in its `csrf_token` field.
+/// Requests with a bearer token are exempt (a token is never sent by the
+/// browser on its own), as are cookie-less API calls (they are refused as
+/// anonymous). Every response to a browser without the cookie sets one;
+/// the page being rendered gets the same token for its forms.
 pub async fn csrf_check(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let cookie = cookie_value(&request, csrf::COOKIE);
+    let cookie = cookie_value(&request, csrf::COOKIE).filter(|c| !c.is_empty());
     let changes = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -129,13 +131,12 @@ pub async fn csrf_check(State(state): State<AppState>, request: Request, next: N
     let bearer = request.headers().contains_key(header::AUTHORIZATION);
     let by_browser = cookie_value(&request, SESSION_COOKIE).is_some()
         || request.uri().path().starts_with("/api/fn/");
+    let mut request = request;
     if changes && !bearer && by_browser {
-        let presented = request
-            .headers()
-            .get(csrf::HEADER)
-            .and_then(|v| v.to_str().ok());
+        let (presented, checked) = presented_token(request).await;
+        request = checked;
         let matches = matches!((&cookie, presented),
-            (Some(c), Some(p)) if !c.is_empty() && constant_time_eq(c.as_bytes(), p.as_bytes()));
+            (Some(c), Some(p)) if constant_time_eq(c.as_bytes(), p.as_bytes()));
         if !matches {
             tracing::warn!(path = %request.uri().path(), "refused: CSRF token missing or wrong");
             return ApiError::new(
@@ -145,19 +146,48 @@ pub async fn csrf_check(State(state): State<AppState>, request: Request, next: N
             .into_response();
         }
     }
+    let token = cookie.clone().unwrap_or_else(random_token);
+    request
+        .extensions_mut()
+        .insert(csrf::RequestToken(token.clone()));
     let mut response = next.run(request).await;
     if cookie.is_none() {
         let secure = if state.secure_cookies { "; Secure" } else { "" };
-        let set = format!(
-            "{}={}; Path=/; SameSite=Strict{secure}",
-            csrf::COOKIE,
-            random_token()
-        );
+        let set = format!("{}={token}; Path=/; SameSite=Strict{secure}", csrf::COOKIE);
         if let Ok(value) = HeaderValue::from_str(&set) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
     response
+}
+
+/// The largest plain form read for its token: a topology pasted into the
+/// upload form (the API's own limit for a topology).
+const FORM_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The token a request presents: its header, or the field of a plain
+/// URL-encoded form (whose body is read, and put back for the handler).
+async fn presented_token(request: Request) -> (Option<String>, Request) {
+    if let Some(header) = request.headers().get(csrf::HEADER) {
+        return (header.to_str().ok().map(str::to_owned), request);
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (None, request);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return (None, Request::from_parts(parts, axum::body::Body::empty()));
+    };
+    let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|fields| fields.into_iter().find(|(name, _)| name == csrf::FIELD))
+        .map(|(_, value)| value);
+    (field, Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 fn cookie_value(request: &Request, name: &str) -> Option<String> {

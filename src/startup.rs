@@ -40,6 +40,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(api.layer(axum::middleware::from_fn(routes::api::json_errors)))
         .merge(routes::live::router())
         .merge(routes::export::router())
+        .merge(routes::public::router())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Innermost first: who is signed in needs the session; the CSRF

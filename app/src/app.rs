@@ -34,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="icon" href="/favicon.ico" sizes="32x32" />
                 {user.map(|user| view! { <meta name=USER_META content=user /> })}
                 <script>{THEME_BOOT_SCRIPT}</script>
                 <AutoReload options=options.clone() />

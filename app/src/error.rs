@@ -113,6 +113,11 @@ impl AppError {
 /// 422, not a 500), so logs and metrics tell client mistakes from faults.
 #[cfg(feature = "ssr")]
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    // A plain form's browser is redirected back with the error in the
+    // address: a status here would turn that redirect into a dead end.
+    if crate::plain_form::is_plain_form() {
+        return result;
+    }
     if let Err(error) = &result {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(error.status());

@@ -14,6 +14,8 @@ pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 pub mod overview;
+#[cfg(feature = "ssr")]
+pub mod plain_form;
 pub mod problem;
 pub mod queue;
 #[cfg(feature = "ssr")]

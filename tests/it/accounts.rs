@@ -381,3 +381,56 @@ async fn the_page_the_api_and_the_cli_create_accounts_alike(pool: PgPool) {
         .map(|(a, s)| (a.to_string(), s.to_string()))
     );
 }
+
+/// The `Location` a plain form's answer sends the browser to.
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[sqlx::test]
+async fn sign_in_and_out_work_as_plain_forms_with_the_token_in_a_field(pool: PgPool) {
+    let app = modelled(&pool).await;
+    app::accounts::commands::create(&pool, "test", "nina", Role::Operator, PASSWORD)
+        .await
+        .unwrap();
+    let browser = Browser::open(&app).await;
+    // The login page's form carries the token the cookie holds.
+    let page = browser.get("/login?next=/queue").await.text().await.unwrap();
+    assert!(page.contains(r#"method="post""#), "the sign-in form is a POST");
+    assert!(page.contains(&format!(r#"value="{}""#, browser.csrf())));
+    let fields = [("name", "nina"), ("password", PASSWORD), ("next", "/queue")];
+    // Without the field it is refused, as a forged form would be.
+    let forged = browser
+        .submit_form("/login?next=/queue", "/api/fn/login", &fields, false)
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(browser.get("/queue").await.status(), 303, "not signed in");
+    // A wrong password: back to the page, with the error for it to show.
+    let wrong = browser
+        .submit_form(
+            "/login?next=/queue",
+            "/api/fn/login",
+            &[("name", "nina"), ("password", "not it at all"), ("next", "/queue")],
+            true,
+        )
+        .await;
+    assert_eq!(wrong.status(), 302);
+    let back = location(&wrong);
+    assert!(back.contains("/login?next=/queue") && back.contains("__err"), "{back}");
+    let shown = browser.get(&back.replace(&app.address, "")).await;
+    assert!(shown.text().await.unwrap().contains("wrong name or password"));
+    // The right one: signed in and sent where it was going.
+    let signed_in = browser
+        .submit_form("/login?next=/queue", "/api/fn/login", &fields, true)
+        .await;
+    assert_eq!(signed_in.status(), 302);
+    assert_eq!(location(&signed_in), "/queue");
+    assert_eq!(browser.get("/queue").await.status(), 200);
+    // Signing out, the same way.
+    let out = browser
+        .submit_form("/queue", "/api/fn/logout", &[], true)
+        .await;
+    assert_eq!(out.status(), 302);
+    assert_eq!(location(&out), "/login");
+    assert_eq!(browser.get("/queue").await.status(), 303);
+}

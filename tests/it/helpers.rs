@@ -186,6 +186,31 @@ impl Browser {
             .unwrap()
     }
 
+    /// Sends a form as a browser without the WASM does: no CSRF header (the
+    /// page's hidden field instead, when `with_token`), asking for HTML,
+    /// from the page at `from`.
+    pub async fn submit_form(
+        &self,
+        from: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        with_token: bool,
+    ) -> reqwest::Response {
+        let token = self.csrf();
+        let mut fields = fields.to_vec();
+        if with_token {
+            fields.push((app::accounts::csrf::FIELD, &token));
+        }
+        self.client
+            .post(format!("{}{action}", self.base))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", format!("{}{from}", self.base))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Calls a server function that takes JSON.
     pub async fn call_json(&self, function: &str, body: Value) -> reqwest::Response {
         self.send(reqwest::Method::POST, &format!("/api/fn/{function}"))

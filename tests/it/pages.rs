@@ -55,3 +55,26 @@ async fn responses_carry_a_request_id(pool: PgPool) {
         .expect("x-request-id");
     assert_eq!(id.len(), 36, "a UUID: {id:?}");
 }
+
+#[sqlx::test]
+async fn the_site_root_serves_the_favicon_and_robots_txt_to_anyone(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::open(&app).await; // nobody signed in
+    let robots = browser.get("/robots.txt").await;
+    assert_eq!(robots.status(), 200);
+    assert!(robots.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(robots.text().await.unwrap().contains("Disallow: /"));
+    let icon = browser.get("/favicon.ico").await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/x-icon");
+    // An ICO file's header: reserved 0, type 1 (icon).
+    assert_eq!(&icon.bytes().await.unwrap()[..4], &[0, 0, 1, 0]);
+    let svg = browser.get("/favicon.svg").await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    // Pages point at them.
+    let login = browser.get("/login").await.text().await.unwrap();
+    assert!(login.contains(r#"href="/favicon.svg""#));
+}

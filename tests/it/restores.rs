@@ -819,3 +819,95 @@ async fn a_restore_plans_from_fresh_statistics_after_a_large_load(pool: PgPool) 
     .unwrap();
     assert!(analysed.is_some(), "the drill planned from stale statistics");
 }
+
+#[sqlx::test]
+async fn the_csv_export_streams_every_row_and_defuses_formulas(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    // 2,500 customers created after the backup, each referred to by an
+    // order (more rows than one chunk of the export), and one whose key a
+    // spreadsheet would run.
+    let mut keys: Vec<String> = (0..2500).map(|i| format!("C/n{i:04}")).collect();
+    keys.push("=HYPERLINK(\"http://evil\")".into());
+    report(
+        &app,
+        "customers",
+        keys.iter().map(|k| entity(k, "13:00")).collect(),
+    )
+    .await;
+    report(
+        &app,
+        "orders",
+        keys.iter()
+            .map(|k| reference("O/1", "order.customer", k, "13:00", "13:00"))
+            .collect(),
+    )
+    .await;
+    let (status, body) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    assert_eq!(status, 201, "{body}");
+
+    let csv = app
+        .admin(Method::GET, "/api/v1/findings/export.csv?kind=broken_link")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    // Streamed: no length known up front.
+    assert!(csv.headers().get("content-length").is_none());
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    // O/3 and I/3 into C/3, and the 2,501 new ones.
+    assert_eq!(rows.len(), 2503);
+    let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first, each once");
+    let formula: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| r[8].contains("HYPERLINK"))
+        .collect();
+    assert_eq!(formula.len(), 1);
+    assert_eq!(&formula[0][8], "'=HYPERLINK(\"http://evil\")");
+}
+
+#[sqlx::test]
+async fn the_restore_form_records_a_restore_without_javascript(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let operator = crate::helpers::Browser::signed_in(
+        &app,
+        &pool,
+        "olga",
+        app::accounts::model::Role::Operator,
+    )
+    .await;
+    let page = operator.get("/restores").await.text().await.unwrap();
+    assert!(page.contains(r#"action="/api/fn/record_restore""#), "a plain form");
+    let fields = [
+        ("service", "customers"),
+        ("backup", ""),
+        ("at", "2026-11-01T12:00"),
+        ("restored_at", "2026-11-01T15:00"),
+        ("drill", "false"),
+    ];
+    let recorded = operator
+        .submit_form("/restores", "/api/fn/record_restore", &fields, true)
+        .await;
+    assert_eq!(recorded.status(), 302);
+    let location = recorded.headers()["location"].to_str().unwrap().to_string();
+    // Back to the page (Leptos leaves an empty query where errors go).
+    assert!(location.trim_end_matches('?').ends_with("/restores"), "{location}");
+    let history = app.get_json("/api/v1/restores").await;
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["drill"], false);
+    assert_eq!(history[0]["restored_at"], RESTORED);
+    // A bad time comes back to the page as an error, and records nothing.
+    let bad = operator
+        .submit_form(
+            "/restores",
+            "/api/fn/record_restore",
+            &[("service", "customers"), ("backup", ""), ("at", "noon"), ("drill", "true")],
+            true,
+        )
+        .await;
+    assert_eq!(bad.status(), 302);
+    assert!(bad.headers()["location"].to_str().unwrap().contains("__err"));
+    assert_eq!(app.get_json("/api/v1/restores").await.as_array().unwrap().len(), 1);
+}

@@ -17,7 +17,11 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// message (401); five failures for a name lock it for fifteen minutes
 /// (429). Failures are logged with the name, never the password.
 #[server(prefix = "/api/fn", endpoint = "login", client = CsrfClient)]
-pub async fn login(name: String, password: String) -> Result<(), AppError> {
+pub async fn login(
+    name: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
     use super::{db, session, throttle};
     let result = async {
         let name = name.trim().to_string();
@@ -34,6 +38,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
                 throttle::succeeded(&name);
                 session::sign_in(&session::current_session().await?, account_id).await?;
                 tracing::info!(user = %name, "signed in");
+                crate::plain_form::go_to_after(&safe_next(next.as_deref()));
                 Ok(())
             }
             None => {
@@ -50,7 +55,9 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/api/fn", endpoint = "logout", client = CsrfClient)]
 pub async fn logout() -> Result<(), AppError> {
     let session = super::session::current_session().await?;
-    super::session::sign_out(&session).await
+    super::session::sign_out(&session).await?;
+    crate::plain_form::go_to_after("/login");
+    Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_accounts", client = CsrfClient)]

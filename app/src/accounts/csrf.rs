@@ -3,7 +3,12 @@
 //! `x-csrf-token` header (a double submit). Another site can make the
 //! browser send the cookie, never read it to set the header; the server
 //! refuses a cookie-authenticated change without the matching header.
-//! Every server function is declared with `client = CsrfClient`.
+//! Every server function is declared with `client = CsrfClient`. A form
+//! sent before (or without) the WASM cannot set a header: it repeats the
+//! token in a hidden field instead (`CsrfField`), which another site cannot
+//! fill in either.
+
+use leptos::prelude::*;
 
 use leptos::server_fn::client::{browser::BrowserClient, Client};
 use leptos::server_fn::error::FromServerFnError;
@@ -14,6 +19,34 @@ use leptos::server_fn::response::browser::BrowserResponse;
 pub const COOKIE: &str = "lockstep_csrf";
 /// The header a state-changing request repeats it in.
 pub const HEADER: &str = "x-csrf-token";
+/// The field a plain form repeats it in.
+pub const FIELD: &str = "csrf_token";
+
+/// The token of the request being served, put there by the server's CSRF
+/// middleware (also when it only now sets the cookie).
+#[derive(Debug, Clone)]
+pub struct RequestToken(pub String);
+
+/// The hidden field every form that changes something carries, for when it
+/// is sent as a plain HTML form.
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    view! { <input type="hidden" name=FIELD value=page_token() /> }
+}
+
+fn page_token() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestToken>().cloned())
+            .map(|token| token.0)
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        token().unwrap_or_default()
+    }
+}
 
 /// The token from `document.cookie`, in the browser.
 #[cfg(feature = "hydrate")]

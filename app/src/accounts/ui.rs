@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{audit_log, list_accounts, DeleteAccount, Login, SaveAccount};
+use super::csrf::CsrfField;
 use super::model::{AccountRow, CurrentUser, Permission, Role, ROLES};
 use crate::components::{DataTable, ErrorNotice, PageHeader};
 
@@ -51,6 +52,9 @@ pub fn page_user() -> Option<CurrentUser> {
     }
 }
 
+/// A plain form posted to the `login` server function: it signs in before
+/// the WASM loads (and without it), and with it, without a page load until
+/// the signed-in one.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
@@ -63,21 +67,15 @@ pub fn LoginPage() -> impl IntoView {
             let _ = window().location().set_href(&target);
         }
     });
-    let name = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
     view! {
         <div class="mx-auto mt-12 max-w-sm">
             <PageHeader title="Sign in" subtitle="Lockstep keeps who changed what: sign in with your own account." />
-            <form
-                class="space-y-4 rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    login.dispatch(Login {
-                        name: name.get_untracked(),
-                        password: password.get_untracked(),
-                    });
-                }
+            <ActionForm
+                action=login
+                attr:class="space-y-4 rounded-xl border border-slate-200 bg-white p-6 dark:border-slate-800 dark:bg-slate-900"
             >
+                <CsrfField />
+                <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
                 <label class="block text-sm font-medium">
                     "Name"
                     <input
@@ -87,8 +85,6 @@ pub fn LoginPage() -> impl IntoView {
                         autocomplete="username"
                         required
                         autofocus
-                        prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev))
                     />
                 </label>
                 <label class="block text-sm font-medium">
@@ -100,15 +96,13 @@ pub fn LoginPage() -> impl IntoView {
                         name="password"
                         autocomplete="current-password"
                         required
-                        prop:value=move || password.get()
-                        on:input=move |ev| password.set(event_target_value(&ev))
                     />
                 </label>
                 <button type="submit" data-testid="login-submit" class=BUTTON prop:disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
                 {move || login.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
-            </form>
+            </ActionForm>
         </div>
     }
 }

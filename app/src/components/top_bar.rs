@@ -3,6 +3,7 @@ use leptos_router::components::A;
 
 use super::ThemeToggle;
 use crate::accounts::api::Logout;
+use crate::accounts::csrf::CsrfField;
 use crate::accounts::model::Permission;
 use crate::accounts::ui::{current_user, may};
 
@@ -72,13 +73,16 @@ fn SignedInAs() -> impl IntoView {
             {user.name}
             <span class="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs dark:bg-slate-800">{user.role.as_str()}</span>
         </span>
-        <button
-            type="button"
-            data-testid="logout"
-            class="text-sm text-slate-600 underline hover:text-slate-900 dark:text-slate-300"
-            on:click=move |_| { logout.dispatch(Logout {}); }
-        >
-            "Sign out"
-        </button>
+        // A plain form too: signing out works before the WASM loads.
+        <ActionForm action=logout attr:class="inline">
+            <CsrfField />
+            <button
+                type="submit"
+                data-testid="logout"
+                class="text-sm text-slate-600 underline hover:text-slate-900 dark:text-slate-300"
+            >
+                "Sign out"
+            </button>
+        </ActionForm>
     })
 }

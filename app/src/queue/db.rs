@@ -546,54 +546,112 @@ pub async fn notify(db: &PgPool) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Every finding under the filter as CSV, oldest first.
-pub async fn export_csv(db: &PgPool, filter: &Filter) -> Result<String, AppError> {
-    validate(filter)?;
+/// The export's columns.
+const CSV_HEADER: [&str; 18] = [
+    "id", "restore_id", "scan_id", "kind", "relation", "source_service", "source_key",
+    "target_service", "target_key", "observed_at", "target_updated_at", "amnesia_from",
+    "amnesia_to", "strategy", "status", "assignee", "note", "created_at",
+];
+
+/// Rows per chunk of the export: a chunk is what the server holds at once.
+const CSV_CHUNK_ROWS: usize = 1_000;
+
+/// A chunk of the CSV export, or why it stopped.
+pub type CsvChunk = Result<Vec<u8>, std::io::Error>;
+
+/// Every finding under the filter as CSV, oldest first, streamed: the rows
+/// are read from PostgreSQL as they are written out, a thousand at a time,
+/// so an export of a million findings costs the server one chunk of
+/// memory. The filter is checked before anything is sent (422 then).
+pub fn export_csv(
+    db: PgPool,
+    filter: Filter,
+) -> Result<impl futures::Stream<Item = CsvChunk> + Send + 'static, AppError> {
+    validate(&filter)?;
+    // Two chunks in flight: the reader waits for a slow download.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<CsvChunk>(2);
+    tokio::spawn(async move {
+        if let Err(error) = write_csv(&db, &filter, &sender).await {
+            tracing::warn!(%error, "the CSV export stopped early");
+            let _ = sender.send(Err(std::io::Error::other(error.to_string()))).await;
+        }
+    });
+    Ok(futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    }))
+}
+
+async fn write_csv(
+    db: &PgPool,
+    filter: &Filter,
+    sender: &tokio::sync::mpsc::Sender<CsvChunk>,
+) -> Result<(), AppError> {
+    use futures::TryStreamExt;
     let mut q = QueryBuilder::new(format!(
         "select {COLUMNS} from finding f {JOINS} where true"
     ));
     push_filter(&mut q, filter, true);
     q.push(" order by f.finding_id");
-    let rows: Vec<FindingRow> = q.build_query_as().fetch_all(db).await?;
-    let mut out = String::from(
-        "id,restore_id,scan_id,kind,relation,source_service,source_key,target_service,target_key,\
-         observed_at,target_updated_at,amnesia_from,amnesia_to,strategy,status,assignee,note,created_at\n",
-    );
-    for r in rows {
-        let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        let fields = [
-            r.finding_id.to_string(),
-            r.restore_id.map(|i| i.to_string()).unwrap_or_default(),
-            r.scan_id.map(|i| i.to_string()).unwrap_or_default(),
-            r.kind,
-            r.relation.unwrap_or_default(),
-            r.source_service,
-            r.source_key,
-            r.target_service,
-            r.target_key,
-            time(r.observed_at),
-            time(r.target_updated_at),
-            time(r.amnesia_from),
-            time(r.amnesia_to),
-            r.strategy,
-            r.status,
-            r.assignee.unwrap_or_default(),
-            r.note.unwrap_or_default(),
-            r.created_at.to_rfc3339(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+    let mut rows = q.build_query_as::<FindingRow>().fetch(db);
+    let mut chunk = csv::Writer::from_writer(Vec::new());
+    chunk.write_record(CSV_HEADER).map_err(csv_error)?;
+    let mut in_chunk = 0;
+    while let Some(row) = rows.try_next().await? {
+        chunk.write_record(csv_record(row)).map_err(csv_error)?;
+        in_chunk += 1;
+        if in_chunk == CSV_CHUNK_ROWS {
+            let full = std::mem::replace(&mut chunk, csv::Writer::from_writer(Vec::new()));
+            if sender.send(Ok(full.into_inner().map_err(|e| csv_error(e.into_error()))?)).await.is_err() {
+                return Ok(()); // the download was cancelled
+            }
+            in_chunk = 0;
+        }
     }
-    Ok(out)
+    let last = chunk.into_inner().map_err(|e| csv_error(e.into_error()))?;
+    let _ = sender.send(Ok(last)).await;
+    Ok(())
 }
 
-/// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
+fn csv_error(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "writing CSV");
+    AppError::Internal
+}
+
+/// One finding as the export's cells, each safe to open in a spreadsheet.
+fn csv_record(r: FindingRow) -> [String; 18] {
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    [
+        r.finding_id.to_string(),
+        r.restore_id.map(|i| i.to_string()).unwrap_or_default(),
+        r.scan_id.map(|i| i.to_string()).unwrap_or_default(),
+        r.kind,
+        r.relation.unwrap_or_default(),
+        r.source_service,
+        r.source_key,
+        r.target_service,
+        r.target_key,
+        time(r.observed_at),
+        time(r.target_updated_at),
+        time(r.amnesia_from),
+        time(r.amnesia_to),
+        r.strategy,
+        r.status,
+        r.assignee.unwrap_or_default(),
+        r.note.unwrap_or_default(),
+        r.created_at.to_rfc3339(),
+    ]
+    .map(spreadsheet_safe)
+}
+
+/// A cell a spreadsheet would run as a formula (it starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return: OWASP's CSV injection) gets a
+/// leading `'`, so it shows as the text it is. Keys and notes come from
+/// the services and the operators, so any of them may.
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
     } else {
-        value.to_string()
+        cell
     }
 }
 
@@ -602,9 +660,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn cells_a_spreadsheet_would_run_are_shown_as_text() {
+        for formula in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(formula.into()), format!("'{formula}"));
+        }
+        for plain in ["C/3", "2026-11-01T12:00:00+00:00", "", "a=b"] {
+            assert_eq!(spreadsheet_safe(plain.into()), plain);
+        }
     }
 }

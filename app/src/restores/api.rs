@@ -60,7 +60,8 @@ pub async fn running_restore(service: String) -> Result<Option<RestoreProgress>,
 #[server(prefix = "/api/fn", endpoint = "record_restore", client = crate::accounts::csrf::CsrfClient)]
 pub async fn record_restore(
     service: String,
-    backup: Option<i64>,
+    /// The backup's id; empty for a point in time (a plain form sends "").
+    backup: Option<String>,
     at: Option<String>,
     /// When the restore happened (RFC 3339 or `YYYY-MM-DDTHH:MM`, UTC);
     /// now when empty.
@@ -72,6 +73,17 @@ pub async fn record_restore(
     use super::engine::{record, RestorePoint, RestoreRequest};
     crate::error::with_status(
         async move {
+            let backup = backup
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(|b| {
+                    b.parse::<i64>().map_err(|_| AppError::Invalid {
+                        field: "backup".into(),
+                        message: format!("{b:?} is not a backup's id"),
+                    })
+                })
+                .transpose()?;
             let point = match (
                 backup,
                 at.as_deref().map(str::trim).filter(|a| !a.is_empty()),

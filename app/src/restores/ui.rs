@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::api::{restore_choices, restore_history, running_restore, RecordRestore};
+use crate::accounts::csrf::CsrfField;
 use super::model::{kind_label, RestoreProgress, RestoreReport, KINDS};
 use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
@@ -98,7 +99,7 @@ fn restore_form(
     let submit = move |drill: bool| {
         record.dispatch(RecordRestore {
             service: service.get_untracked(),
-            backup: backup.get_untracked().parse().ok(),
+            backup: Some(backup.get_untracked()).filter(|b| !b.is_empty()),
             at: Some(at.get_untracked()).filter(|_| backup.get_untracked().is_empty()),
             // A drill asks what a restore now would break.
             restored_at: Some(restored_at.get_untracked()).filter(|t| !drill && !t.is_empty()),
@@ -106,11 +107,18 @@ fn restore_form(
         });
         confirming.set(false);
     };
+    // A plain form before (and without) the WASM: the drill and record
+    // buttons submit it with their `drill` value; with the WASM they send
+    // it by `fetch`, and recording asks to confirm first.
+    let action = <RecordRestore as leptos::server_fn::ServerFn>::PATH;
     view! {
+        <form method="post" action=action on:submit=|ev| ev.prevent_default()>
+        <CsrfField />
         <div class="grid gap-4 sm:grid-cols-4">
             <label class="text-sm font-medium">
                 "Service"
                 <select
+                    name="service"
                     data-testid="restore-service"
                     class=INPUT
                     prop:value=move || service.get()
@@ -128,6 +136,7 @@ fn restore_form(
             <label class="text-sm font-medium">
                 "Backup"
                 <select
+                    name="backup"
                     data-testid="restore-backup"
                     class=INPUT
                     prop:value=move || backup.get()
@@ -144,6 +153,7 @@ fn restore_form(
                 "Point in time (UTC)"
                 <input
                     type="datetime-local"
+                    name="at"
                     data-testid="restore-at"
                     class=INPUT
                     prop:disabled=move || !backup.get().is_empty()
@@ -168,10 +178,16 @@ fn restore_form(
         </div>
         <div class="mt-4 flex flex-wrap items-center gap-3">
             <button
+                type="submit"
+                name="drill"
+                value="true"
                 data-testid="drill-button"
                 class="rounded-md bg-indigo-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50"
                 prop:disabled=move || record.pending().get()
-                on:click=move |_| submit(true)
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    submit(true);
+                }
             >
                 "Drill: what would break?"
             </button>
@@ -179,9 +195,15 @@ fn restore_form(
                 when=move || confirming.get()
                 fallback=move || view! {
                     <button
+                        type="submit"
+                        name="drill"
+                        value="false"
                         data-testid="restore-button"
                         class="rounded-md border border-red-300 px-4 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950"
-                        on:click=move |_| confirming.set(true)
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            confirming.set(true);
+                        }
                     >
                         "Record a restore…"
                     </button>
@@ -191,15 +213,17 @@ fn restore_form(
                     {move || format!("Roll {}'s inventory back and fill the queue?", service.get())}
                 </span>
                 <button
+                    type="button"
                     data-testid="confirm-restore"
                     class="rounded-md bg-red-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-red-500"
                     on:click=move |_| submit(false)
                 >
                     "Yes, record it"
                 </button>
-                <button class="text-sm underline" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                <button type="button" class="text-sm underline" on:click=move |_| confirming.set(false)>"Cancel"</button>
             </Show>
         </div>
+        </form>
     }
 }
 

@@ -153,18 +153,14 @@ async fn counts(
     params(FindingQuery),
     responses((status = 200, description = "findings.csv", content_type = "text/csv", body = String))
 )]
-async fn export(
+pub(crate) async fn export(
     _: Reader,
     State(state): State<AppState>,
     Query(query): Query<FindingQuery>,
 ) -> Result<Response, ApiError> {
     let (filter, _) = filter_and_page(&query)?;
-    Ok(csv_response(db::export_csv(&state.pool, &filter).await?))
-}
-
-/// A CSV download named findings.csv.
-pub(crate) fn csv_response(csv: String) -> Response {
-    (
+    let csv = db::export_csv(state.pool.clone(), filter)?;
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
@@ -172,9 +168,9 @@ pub(crate) fn csv_response(csv: String) -> Response {
                 "attachment; filename=\"findings.csv\"",
             ),
         ],
-        csv,
+        axum::body::Body::from_stream(csv),
     )
-        .into_response()
+        .into_response())
 }
 
 /// One finding with its audit trail.

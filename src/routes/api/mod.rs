@@ -9,7 +9,7 @@ pub mod auth;
 mod demo;
 mod document;
 mod error;
-mod findings;
+pub(crate) mod findings;
 mod inventory;
 mod restores;
 mod topology;
@@ -21,7 +21,6 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use document::json_errors;
 pub use error::ApiError;
-pub(crate) use findings::{csv_response, filter_and_page, FindingQuery};
 
 /// The API's routes and their OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::accounts::csrf::CsrfField;
 use crate::components::{DocumentField, ErrorNotice};
 use crate::topology::api::{ImportBackstage, UploadTopology};
 
@@ -23,6 +24,7 @@ pub fn TopologyUpload(action: ServerAction<UploadTopology>) -> impl IntoView {
                 </a> "."
             </p>
             <ActionForm action attr:class="mt-4 space-y-3">
+                <CsrfField />
                 <DocumentField
                     name="document"
                     id="topology-document"
@@ -65,6 +67,7 @@ pub fn BackstageImport(action: ServerAction<ImportBackstage>) -> impl IntoView {
                 " between components required references. The import adds to the model; nothing is removed."
             </p>
             <ActionForm action attr:class="mt-4 space-y-3">
+                <CsrfField />
                 <DocumentField
                     name="catalog"
                     id="backstage-catalog"
