@@ -72,7 +72,9 @@ fn model() -> Topology {
 /// hub: 20,000 entities over 100 days, 80,000 references into it; restored
 /// to day 90, which leaves a queue of a few thousand findings to work.
 async fn load(pool: &sqlx::PgPool, origin: DateTime<Utc>) {
-    topology::replace(pool, "bench", &model(), true).await.unwrap();
+    topology::replace(pool, "bench", &model(), true)
+        .await
+        .unwrap();
     for sql in [
         "insert into entity_version (service_id, key, updated_at, epoch)
          select s.service_id, 'H/' || i, $1 + (i * interval '7 minutes'), 0

@@ -29,7 +29,18 @@ export default defineConfig({
       ],
     },
   },
+  // The same browser twice: with the WASM, and with JavaScript off for the
+  // user paths that must work before and without it.
   projects: [
-    { name: "chromium-hydrate", use: { javaScriptEnabled: true } },
+    {
+      name: "chromium-hydrate",
+      use: { javaScriptEnabled: true },
+      testIgnore: /without-javascript\.spec\.ts/,
+    },
+    {
+      name: "no-javascript",
+      use: { javaScriptEnabled: false },
+      testMatch: /without-javascript\.spec\.ts/,
+    },
   ],
 });

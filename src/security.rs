@@ -187,7 +187,10 @@ async fn presented_token(request: Request) -> (Option<String>, Request) {
         .ok()
         .and_then(|fields| fields.into_iter().find(|(name, _)| name == csrf::FIELD))
         .map(|(_, value)| value);
-    (field, Request::from_parts(parts, axum::body::Body::from(bytes)))
+    (
+        field,
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+    )
 }
 
 fn cookie_value(request: &Request, name: &str) -> Option<String> {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::accounts::ui::{page_user, User, USER_META};
@@ -69,17 +69,20 @@ pub fn App() -> impl IntoView {
         <Router>
             <TopBar />
             <main class="mx-auto w-full max-w-7xl px-4 py-6 sm:px-6 lg:px-8">
+                // Each page is sent whole, its data in it: it reads (and its
+                // plain forms work) before and without the WASM, where
+                // streamed parts would wait for a script to put them in place.
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("") view=OverviewPage />
-                    <Route path=path!("topology") view=TopologyPage />
-                    <Route path=path!("groups") view=GroupsPage />
-                    <Route path=path!("inventory") view=InventoryPage />
-                    <Route path=path!("inventory/:service") view=ServiceInventoryPage />
-                    <Route path=path!("restores") view=RestoresPage />
-                    <Route path=path!("queue") view=QueuePage />
-                    <Route path=path!("login") view=LoginPage />
-                    <Route path=path!("users") view=UsersPage />
-                    <Route path=path!("api") view=ApiPage />
+                    <Route path=path!("") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("topology") view=TopologyPage ssr=SsrMode::Async />
+                    <Route path=path!("groups") view=GroupsPage ssr=SsrMode::Async />
+                    <Route path=path!("inventory") view=InventoryPage ssr=SsrMode::Async />
+                    <Route path=path!("inventory/:service") view=ServiceInventoryPage ssr=SsrMode::Async />
+                    <Route path=path!("restores") view=RestoresPage ssr=SsrMode::Async />
+                    <Route path=path!("queue") view=QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("api") view=ApiPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

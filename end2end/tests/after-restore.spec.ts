@@ -1,18 +1,5 @@
-import { test, expect, open, resetModel, ADMIN_TOKEN } from "./fixtures";
-
-const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-const HOUR = 3_600_000;
-
-/** An instant `hours` ago, as RFC 3339. */
-const ago = (hours: number) => new Date(Date.now() - hours * HOUR).toISOString();
-
-async function report(request: import("@playwright/test").APIRequestContext, service: string, events: object[]) {
-  const response = await request.post(`/api/v1/services/${service}/events`, {
-    headers: { ...auth, "Content-Type": "application/x-ndjson" },
-    data: events.map((e) => JSON.stringify(e)).join("\n"),
-  });
-  expect(response.status(), await response.text()).toBe(200);
-}
+import { test, expect, open, resetModel } from "./fixtures";
+import { ago, auth, report } from "./seed";
 
 test("a restore recorded late, then a repair the queue shows verified without a reload", async ({ page, request }) => {
   await resetModel(request);

@@ -20,7 +20,10 @@ fn file(content_type: &'static str, bytes: &'static [u8]) -> impl IntoResponse +
 pub fn router() -> Router<AppState> {
     let favicon = file("image/x-icon", include_bytes!("../../public/favicon.ico"));
     let svg = file("image/svg+xml", include_bytes!("../../public/favicon.svg"));
-    let robots = file("text/plain; charset=utf-8", include_bytes!("../../public/robots.txt"));
+    let robots = file(
+        "text/plain; charset=utf-8",
+        include_bytes!("../../public/robots.txt"),
+    );
     Router::new()
         .route("/favicon.ico", get(move || async move { favicon }))
         .route("/favicon.svg", get(move || async move { svg }))

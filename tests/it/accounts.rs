@@ -327,11 +327,13 @@ async fn the_first_admin_comes_from_the_environment_only_into_an_empty_database(
         .unwrap();
     assert_eq!(names, ["root-admin"]);
     // Bad input for an account is a clear refusal, and nothing is created.
-    let short = app::accounts::commands::create(&pool, "test", "shorty", Role::Viewer, "short").await;
+    let short =
+        app::accounts::commands::create(&pool, "test", "shorty", Role::Viewer, "short").await;
     assert!(
         matches!(short, Err(app::error::AppError::Invalid { ref field, .. }) if field == "password")
     );
-    let taken = app::accounts::commands::create(&pool, "test", "root-admin", Role::Viewer, PASSWORD).await;
+    let taken =
+        app::accounts::commands::create(&pool, "test", "root-admin", Role::Viewer, PASSWORD).await;
     assert!(matches!(taken, Err(app::error::AppError::Conflict(_))));
 }
 
@@ -395,8 +397,16 @@ async fn sign_in_and_out_work_as_plain_forms_with_the_token_in_a_field(pool: PgP
         .unwrap();
     let browser = Browser::open(&app).await;
     // The login page's form carries the token the cookie holds.
-    let page = browser.get("/login?next=/queue").await.text().await.unwrap();
-    assert!(page.contains(r#"method="post""#), "the sign-in form is a POST");
+    let page = browser
+        .get("/login?next=/queue")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"method="post""#),
+        "the sign-in form is a POST"
+    );
     assert!(page.contains(&format!(r#"value="{}""#, browser.csrf())));
     let fields = [("name", "nina"), ("password", PASSWORD), ("next", "/queue")];
     // Without the field it is refused, as a forged form would be.
@@ -410,15 +420,26 @@ async fn sign_in_and_out_work_as_plain_forms_with_the_token_in_a_field(pool: PgP
         .submit_form(
             "/login?next=/queue",
             "/api/fn/login",
-            &[("name", "nina"), ("password", "not it at all"), ("next", "/queue")],
+            &[
+                ("name", "nina"),
+                ("password", "not it at all"),
+                ("next", "/queue"),
+            ],
             true,
         )
         .await;
     assert_eq!(wrong.status(), 302);
     let back = location(&wrong);
-    assert!(back.contains("/login?next=/queue") && back.contains("__err"), "{back}");
+    assert!(
+        back.contains("/login?next=/queue") && back.contains("__err"),
+        "{back}"
+    );
     let shown = browser.get(&back.replace(&app.address, "")).await;
-    assert!(shown.text().await.unwrap().contains("wrong name or password"));
+    assert!(shown
+        .text()
+        .await
+        .unwrap()
+        .contains("wrong name or password"));
     // The right one: signed in and sent where it was going.
     let signed_in = browser
         .submit_form("/login?next=/queue", "/api/fn/login", &fields, true)

@@ -420,13 +420,7 @@ relations: [{name: account.profile, from: accounts, to: profiles, kind: mirror}]
     report(
         &app,
         "accounts",
-        vec![reference(
-            "A-7",
-            "account.profile",
-            "P-7",
-            "15:10",
-            "15:10",
-        )],
+        vec![reference("A-7", "account.profile", "P-7", "15:10", "15:10")],
     )
     .await;
     let items = findings(&app, "kind=missing_state").await;

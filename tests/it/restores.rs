@@ -817,7 +817,10 @@ async fn a_restore_plans_from_fresh_statistics_after_a_large_load(pool: PgPool) 
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert!(analysed.is_some(), "the drill planned from stale statistics");
+    assert!(
+        analysed.is_some(),
+        "the drill planned from stale statistics"
+    );
 }
 
 #[sqlx::test]
@@ -859,11 +862,12 @@ async fn the_csv_export_streams_every_row_and_defuses_formulas(pool: PgPool) {
     // O/3 and I/3 into C/3, and the 2,501 new ones.
     assert_eq!(rows.len(), 2503);
     let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first, each once");
-    let formula: Vec<&csv::StringRecord> = rows
-        .iter()
-        .filter(|r| r[8].contains("HYPERLINK"))
-        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, each once"
+    );
+    let formula: Vec<&csv::StringRecord> =
+        rows.iter().filter(|r| r[8].contains("HYPERLINK")).collect();
     assert_eq!(formula.len(), 1);
     assert_eq!(&formula[0][8], "'=HYPERLINK(\"http://evil\")");
 }
@@ -879,7 +883,10 @@ async fn the_restore_form_records_a_restore_without_javascript(pool: PgPool) {
     )
     .await;
     let page = operator.get("/restores").await.text().await.unwrap();
-    assert!(page.contains(r#"action="/api/fn/record_restore""#), "a plain form");
+    assert!(
+        page.contains(r#"action="/api/fn/record_restore""#),
+        "a plain form"
+    );
     let fields = [
         ("service", "customers"),
         ("backup", ""),
@@ -893,7 +900,10 @@ async fn the_restore_form_records_a_restore_without_javascript(pool: PgPool) {
     assert_eq!(recorded.status(), 302);
     let location = recorded.headers()["location"].to_str().unwrap().to_string();
     // Back to the page (Leptos leaves an empty query where errors go).
-    assert!(location.trim_end_matches('?').ends_with("/restores"), "{location}");
+    assert!(
+        location.trim_end_matches('?').ends_with("/restores"),
+        "{location}"
+    );
     let history = app.get_json("/api/v1/restores").await;
     assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
     assert_eq!(history[0]["drill"], false);
@@ -903,11 +913,78 @@ async fn the_restore_form_records_a_restore_without_javascript(pool: PgPool) {
         .submit_form(
             "/restores",
             "/api/fn/record_restore",
-            &[("service", "customers"), ("backup", ""), ("at", "noon"), ("drill", "true")],
+            &[
+                ("service", "customers"),
+                ("backup", ""),
+                ("at", "noon"),
+                ("drill", "true"),
+            ],
             true,
         )
         .await;
     assert_eq!(bad.status(), 302);
-    assert!(bad.headers()["location"].to_str().unwrap().contains("__err"));
-    assert_eq!(app.get_json("/api/v1/restores").await.as_array().unwrap().len(), 1);
+    assert!(bad.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("__err"));
+    assert_eq!(
+        app.get_json("/api/v1/restores")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[sqlx::test]
+async fn the_queue_is_worked_with_plain_forms(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    let (_, report) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
+    let id = findings(&app, &format!("restore={}", report["id"])).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let operator =
+        Browser::signed_in(&app, &pool, "omar", app::accounts::model::Role::Operator).await;
+    // Its row links to the page with the finding open; that page holds its
+    // action forms, filled in on the server.
+    let from = format!("/queue?finding={id}");
+    let queue = operator.get("/queue").await.text().await.unwrap();
+    assert!(
+        queue.contains(&format!("finding={id}\"")),
+        "rows link to their finding"
+    );
+    let page = operator.get(&from).await.text().await.unwrap();
+    assert!(page.contains(r#"action="/api/fn/act_on_finding""#));
+    assert!(page.contains(&format!(r#"name="id" value="{id}""#)));
+    let id_text = id.to_string();
+    let claimed = operator
+        .submit_form(
+            &from,
+            "/api/fn/act_on_finding",
+            &[("id", &id_text), ("action", "claim")],
+            true,
+        )
+        .await;
+    assert_eq!(claimed.status(), 302);
+    let finding = app.get_json(&format!("/api/v1/findings/{id}")).await;
+    assert_eq!(finding["status"], "claimed", "{finding}");
+    assert_eq!(finding["assignee"], "omar");
+    let resolved = operator
+        .submit_form(
+            &from,
+            "/api/fn/act_on_finding",
+            &[
+                ("id", &id_text),
+                ("action", "resolve"),
+                ("strategy", "replay"),
+                ("note", "  re-sent from the order  "),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(resolved.status(), 302);
+    let finding = app.get_json(&format!("/api/v1/findings/{id}")).await;
+    assert_eq!(finding["status"], "resolved");
+    assert_eq!(finding["note"], "re-sent from the order");
 }

@@ -29,17 +29,21 @@ pub async fn load_finding(id: i64) -> Result<FindingDetail, AppError> {
     crate::error::with_status(super::db::get(&crate::state::db()?, id).await)
 }
 
-#[server(prefix = "/api/fn", endpoint = "act_on_finding", input = Json, client = crate::accounts::csrf::CsrfClient)]
+/// One operator action on one finding. URL-encoded arguments, so that the
+/// detail pane's buttons work as plain forms too.
+#[server(prefix = "/api/fn", endpoint = "act_on_finding", client = crate::accounts::csrf::CsrfClient)]
 pub async fn act_on_finding(
     id: i64,
     action: Action,
-    input: ActionInput,
+    #[server(default)] note: Option<String>,
+    #[server(default)] strategy: Option<String>,
 ) -> Result<FindingDetail, AppError> {
     let user =
         crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
     crate::error::with_status(
         async move {
-            super::db::act(&crate::state::db()?, id, action, &clean(input), &user.name).await
+            let input = clean(ActionInput { note, strategy });
+            super::db::act(&crate::state::db()?, id, action, &input, &user.name).await
         }
         .await,
     )

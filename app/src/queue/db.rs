@@ -548,9 +548,24 @@ pub async fn notify(db: &PgPool) -> Result<(), AppError> {
 
 /// The export's columns.
 const CSV_HEADER: [&str; 18] = [
-    "id", "restore_id", "scan_id", "kind", "relation", "source_service", "source_key",
-    "target_service", "target_key", "observed_at", "target_updated_at", "amnesia_from",
-    "amnesia_to", "strategy", "status", "assignee", "note", "created_at",
+    "id",
+    "restore_id",
+    "scan_id",
+    "kind",
+    "relation",
+    "source_service",
+    "source_key",
+    "target_service",
+    "target_key",
+    "observed_at",
+    "target_updated_at",
+    "amnesia_from",
+    "amnesia_to",
+    "strategy",
+    "status",
+    "assignee",
+    "note",
+    "created_at",
 ];
 
 /// Rows per chunk of the export: a chunk is what the server holds at once.
@@ -573,12 +588,15 @@ pub fn export_csv(
     tokio::spawn(async move {
         if let Err(error) = write_csv(&db, &filter, &sender).await {
             tracing::warn!(%error, "the CSV export stopped early");
-            let _ = sender.send(Err(std::io::Error::other(error.to_string()))).await;
+            let _ = sender
+                .send(Err(std::io::Error::other(error.to_string())))
+                .await;
         }
     });
-    Ok(futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    }))
+    Ok(futures::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    ))
 }
 
 async fn write_csv(
@@ -601,7 +619,13 @@ async fn write_csv(
         in_chunk += 1;
         if in_chunk == CSV_CHUNK_ROWS {
             let full = std::mem::replace(&mut chunk, csv::Writer::from_writer(Vec::new()));
-            if sender.send(Ok(full.into_inner().map_err(|e| csv_error(e.into_error()))?)).await.is_err() {
+            if sender
+                .send(Ok(full
+                    .into_inner()
+                    .map_err(|e| csv_error(e.into_error()))?))
+                .await
+                .is_err()
+            {
                 return Ok(()); // the download was cancelled
             }
             in_chunk = 0;

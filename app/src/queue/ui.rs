@@ -13,17 +13,20 @@ use leptos_router::{
 
 use super::api::{
     act_on_finding, bulk_act, claim_next_finding, load_finding, queue_counts, queue_page,
+    ActOnFinding,
 };
 use super::model::{
     Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingPage, Page,
     Selection, STATUSES, STRATEGIES,
 };
-use crate::accounts::{model::Permission, ui::may};
+use crate::accounts::{csrf::CsrfField, model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::error::AppError;
 use crate::restores::model::{kind_label, KINDS};
 
 const TD: &str = "px-3 py-2 align-top";
+/// Where the detail pane's plain forms go.
+const ACT: &str = <ActOnFinding as leptos::server_fn::ServerFn>::PATH;
 const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-950";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 disabled:opacity-40 dark:border-slate-700 dark:hover:bg-slate-800";
 const PRIMARY: &str = "rounded-md bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-40";
@@ -81,14 +84,18 @@ pub fn QueuePage() -> impl IntoView {
         move || (filter.get(), version.get()),
         |(f, _)| queue_counts(f),
     );
-    let selected = RwSignal::new(None::<i64>);
+    // The finding shown in the detail pane; `?finding=` opens one (the
+    // rows link there, for a browser without the WASM).
+    let selected = RwSignal::new(
+        query.with_untracked(|q| q.get("finding").and_then(|v| v.parse::<i64>().ok())),
+    );
     let checked = RwSignal::new(BTreeSet::<i64>::new());
     let notice = RwSignal::new(None::<Result<String, AppError>>);
     let visible_ids = RwSignal::new(Vec::<i64>::new());
 
     let act = Action::new(move |(id, action, input): &(i64, Op, ActionInput)| {
         let (id, action, input) = (*id, *action, input.clone());
-        async move { act_on_finding(id, action, input).await }
+        async move { act_on_finding(id, action, input.note, input.strategy).await }
     });
     Effect::new(move |_| {
         if let Some(result) = act.value().get() {
@@ -395,13 +402,16 @@ fn findings_table(
     checked: RwSignal<BTreeSet<i64>>,
     filter: Filter,
 ) -> impl IntoView {
+    let query = query_string(&filter);
     let next = page
         .next
-        .map(|after| format!("/queue?{}&after={after}", query_string(&filter)));
+        .map(|after| format!("/queue?{query}&after={after}"));
+    let first = format!("/queue?{query}");
     view! {
         <DataTable headers=vec!["", "#", "Kind", "Source", "Target", "Strategy", "Status"]>
             {page.items.into_iter().map(|f| {
                 let id = f.id;
+                let open = format!("/queue?{query}&finding={id}");
                 let source = format!("{} {}", f.source.service, f.source.key);
                 let target = format!("{} {}", f.target.service, f.target.key);
                 view! {
@@ -423,7 +433,18 @@ fn findings_table(
                                 on:change=move |_| checked.update(|c| if !c.remove(&id) { c.insert(id); })
                             />
                         </td>
-                        <td class=TD>{id}</td>
+                        <td class=TD>
+                            <a
+                                class="underline"
+                                href=open
+                                on:click=move |ev| {
+                                    ev.prevent_default();
+                                    selected.set(Some(id));
+                                }
+                            >
+                                {id}
+                            </a>
+                        </td>
                         <td class=TD>{kind_label(&f.kind)}</td>
                         <td class=TD>{source}</td>
                         <td class=TD>{target}</td>
@@ -434,7 +455,7 @@ fn findings_table(
             }).collect_view()}
         </DataTable>
         <div class="mt-2 flex gap-4 text-sm">
-            <A href=format!("/queue?{}", query_string(&filter)) attr:class="underline">"First page"</A>
+            <A href=first attr:class="underline">"First page"</A>
             {next.map(|href| view! { <A href=href attr:class="underline" attr:data-testid="next-page">"Next page →"</A> })}
         </div>
     }
@@ -523,21 +544,42 @@ fn evidence(
             <h3 class="mt-3 font-medium">"Cached copy (newest a referrer holds)"</h3>
             <pre data-testid="cached-copy" class="mt-1 overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{c}</pre>
         })}
+        // Plain forms to `act_on_finding` before (and without) the WASM;
+        // with it, the clicks dispatch the action and the page stays.
         <div class="mt-4 space-y-2" class:hidden=!may(Permission::Operate)>
-            <div class="flex flex-wrap gap-2">
-                <button class=BUTTON data-testid="claim-button" on:click=move |_| run(Op::Claim)>"Claim (c)"</button>
-                <button class=BUTTON on:click=move |_| run(Op::Accept)>"Accept (a)"</button>
-                <button class=BUTTON on:click=move |_| run(Op::Dismiss)>"Dismiss (d)"</button>
-                <button class=BUTTON on:click=move |_| run(Op::Reopen)>"Reopen (o)"</button>
-            </div>
-            <form class="space-y-2" on:submit=move |ev| { ev.prevent_default(); run(Op::Resolve); }>
+            <form method="post" action=ACT class="flex flex-wrap gap-2">
+                <CsrfField />
+                <input type="hidden" name="id" value=id.to_string() />
+                {[(Op::Claim, "Claim (c)"), (Op::Accept, "Accept (a)"), (Op::Dismiss, "Dismiss (d)"), (Op::Reopen, "Reopen (o)")]
+                    .into_iter()
+                    .map(|(action, label)| view! {
+                        <button
+                            type="submit"
+                            name="action"
+                            value=action.as_str()
+                            class=BUTTON
+                            data-testid=format!("{}-button", action.as_str())
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                run(action);
+                            }
+                        >
+                            {label}
+                        </button>
+                    })
+                    .collect_view()}
+            </form>
+            <form method="post" action=ACT class="space-y-2" on:submit=move |ev| { ev.prevent_default(); run(Op::Resolve); }>
+                <CsrfField />
+                <input type="hidden" name="id" value=id.to_string() />
+                <input type="hidden" name="action" value="resolve" />
                 <label class="block">"Strategy used"
-                    <select class=INPUT data-testid="resolve-strategy" prop:value=move || strategy.get() on:change=move |ev| strategy.set(event_target_value(&ev))>
+                    <select name="strategy" class=INPUT data-testid="resolve-strategy" prop:value=move || strategy.get() on:change=move |ev| strategy.set(event_target_value(&ev))>
                         {STRATEGIES.iter().map(|s| view! { <option value=*s>{*s}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="block">"Note"
-                    <textarea data-testid="resolve-note" class=INPUT rows="2" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                    <textarea name="note" data-testid="resolve-note" class=INPUT rows="2" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                 </label>
                 <button type="submit" class=PRIMARY data-testid="resolve-button">"Resolve"</button>
             </form>

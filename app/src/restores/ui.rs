@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::api::{restore_choices, restore_history, running_restore, RecordRestore};
-use crate::accounts::csrf::CsrfField;
 use super::model::{kind_label, RestoreProgress, RestoreReport, KINDS};
+use crate::accounts::csrf::CsrfField;
 use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 

@@ -47,9 +47,7 @@ async fn architect() -> Result<(sqlx::PgPool, String), AppError> {
 #[server(prefix = "/api/fn", endpoint = "set_relation_policy", client = crate::accounts::csrf::CsrfClient)]
 pub async fn set_relation_policy(relation: String, policy: String) -> Result<(), AppError> {
     let (pool, actor) = architect().await?;
-    crate::error::with_status(
-        super::commands::set_policy(&pool, &actor, &relation, &policy).await,
-    )
+    crate::error::with_status(super::commands::set_policy(&pool, &actor, &relation, &policy).await)
 }
 
 /// Replaces the model with an uploaded YAML or JSON document; returns the

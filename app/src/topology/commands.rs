@@ -59,12 +59,18 @@ pub async fn import_backstage(
 ) -> Result<ImportReport, AppError> {
     let mut tx = locked(pool).await?;
     let current = db::load_in(&mut tx).await?;
-    let (merged, report) =
-        backstage::import(catalog, &current).map_err(AppError::Rejected)?;
+    let (merged, report) = backstage::import(catalog, &current).map_err(AppError::Rejected)?;
     db::replace(&mut tx, &merged, false).await?;
     let detail = serde_json::json!({"services": report.services.len(), "relations": report.relations.len(),
                                     "skipped": report.skipped.len()});
-    audit(&mut *tx, actor, "import backstage", "topology", Some(detail)).await?;
+    audit(
+        &mut *tx,
+        actor,
+        "import backstage",
+        "topology",
+        Some(detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -87,7 +93,14 @@ pub async fn set_policy(
     let mut tx = locked(pool).await?;
     db::set_policy(&mut *tx, relation, policy).await?;
     let detail = serde_json::json!({"policy": policy.map(|p| p.as_str())});
-    audit(&mut *tx, actor, "set relation policy", relation, Some(detail)).await?;
+    audit(
+        &mut *tx,
+        actor,
+        "set relation policy",
+        relation,
+        Some(detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -118,11 +131,7 @@ pub async fn delete_service(
 }
 
 /// Creates or updates a relation from its form; both ends must be modelled.
-pub async fn save_relation(
-    pool: &PgPool,
-    actor: &str,
-    form: RelationForm,
-) -> Result<(), AppError> {
+pub async fn save_relation(pool: &PgPool, actor: &str, form: RelationForm) -> Result<(), AppError> {
     let mut tx = locked(pool).await?;
     let services: Vec<String> = db::load_in(&mut tx)
         .await?
