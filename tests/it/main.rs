@@ -15,4 +15,5 @@ mod outage;
 mod pages;
 mod property;
 mod restores;
+mod server_functions;
 mod topology;
