@@ -16,4 +16,5 @@ mod pages;
 mod property;
 mod restores;
 mod server_functions;
+mod statements;
 mod topology;

@@ -210,6 +210,33 @@ fn count_query(with: &str, from: &str) -> String {
     )
 }
 
+/// A drill's counts: the findings, counted, never written.
+fn drill_counts(restored: &str) -> String {
+    count_query(&format!("with {restored}, {FINDINGS}"), "findings")
+}
+
+/// A restore's findings with their evidence, into the temporary table
+/// `detected` (counted, queued and verified from there).
+fn detection(restored: &str) -> String {
+    format!("create temp table detected on commit drop as with {restored}, {FINDINGS}, {DETECT}")
+}
+
+/// The statements composed here at run time, each named, for the test that
+/// prepares every statement against the schema (`tests/it/statements.rs`);
+/// in the order they run, `detected` created before its readers.
+pub fn composed_statements() -> Vec<(&'static str, String)> {
+    vec![
+        ("drill", drill_counts(RESTORED)),
+        ("drill recorded late", drill_counts(RESTORED_WITH_LATER)),
+        ("detection", detection(RESTORED)),
+        ("detection recorded late", detection(RESTORED_WITH_LATER)),
+        ("restore counts", count_query("", "detected")),
+        ("causes of pending findings", queued_causes()),
+        ("new findings", queued_findings(true)),
+        ("new findings, nothing pending", queued_findings(false)),
+    ]
+}
+
 /// Records a restore or a drill in one transaction and reports it; run
 /// again when PostgreSQL aborted it to break a deadlock (it updates
 /// counters and findings of other services, as ingests do).
@@ -316,27 +343,22 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
         RESTORED
     };
     let counted: Vec<(String, String, i64)> = if request.drill {
-        sqlx::query_as(&count_query(
-            &format!("with {restored}, {FINDINGS}"),
-            "findings",
-        ))
-        .bind(service_id)
-        .bind(taken_at)
-        .bind(restored_at)
-        .fetch_all(&mut *tx)
-        .await?
+        sqlx::query_as(&drill_counts(restored))
+            .bind(service_id)
+            .bind(taken_at)
+            .bind(restored_at)
+            .fetch_all(&mut *tx)
+            .await?
     } else {
         // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL may plan
         // the SELECT of a CTAS with parallel workers, never that of an INSERT.
-        sqlx::query(&format!(
-            "create temp table detected on commit drop as with {restored}, {FINDINGS}, {DETECT}"
-        ))
-        .bind(service_id)
-        .bind(taken_at)
-        .bind(restored_at)
-        .bind(event_sourced)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(&detection(restored))
+            .bind(service_id)
+            .bind(taken_at)
+            .bind(restored_at)
+            .bind(event_sourced)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query_as(&count_query("", "detected"))
             .fetch_all(&mut *tx)
             .await?
@@ -458,38 +480,55 @@ fn refresh_visibility(db: PgPool) {
 /// others are new findings. With nothing pending in the queue there is
 /// nothing to look up.
 async fn queue_findings(conn: &mut PgConnection, restore_id: i64) -> Result<(), AppError> {
-    const SAME: &str = "select f.target_service_id, f.finding_id from finding f
-        where f.target_service_id = d.target_service_id and f.target_key = d.target_key
-          and f.kind = d.kind and f.source_service_id = d.source_service_id
-          and f.source_key = d.source_key and f.relation_id is not distinct from d.relation_id
-          and (f.status in ('open', 'claimed')
-               or (f.status in ('accepted', 'dismissed') and f.cleared_at is null))
-        limit 1";
-    let new = if verify::anything_pending(conn).await? {
-        sqlx::query(&format!(
-            "insert into finding_cause (target_service_id, finding_id, restore_id)
-             select f.target_service_id, f.finding_id, $1
-             from detected d cross join lateral ({SAME}) f"
-        ))
+    let pending = verify::anything_pending(conn).await?;
+    if pending {
+        sqlx::query(&queued_causes())
+            .bind(restore_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(&queued_findings(pending))
         .bind(restore_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// The pending finding that names the same condition as detected row `d`.
+const SAME: &str = "-- a subquery of the two statements below
+    select f.target_service_id, f.finding_id from finding f
+    where f.target_service_id = d.target_service_id and f.target_key = d.target_key
+      and f.kind = d.kind and f.source_service_id = d.source_service_id
+      and f.source_key = d.source_key and f.relation_id is not distinct from d.relation_id
+      and (f.status in ('open', 'claimed')
+           or (f.status in ('accepted', 'dismissed') and f.cleared_at is null))
+    limit 1";
+
+/// This restore (`$1`) as one more cause of the pending findings it meets.
+fn queued_causes() -> String {
+    format!(
+        "insert into finding_cause (target_service_id, finding_id, restore_id)
+         select f.target_service_id, f.finding_id, $1
+         from detected d cross join lateral ({SAME}) f"
+    )
+}
+
+/// The detected conditions as new findings of restore `$1`: those no
+/// pending finding names, when any is pending.
+fn queued_findings(pending: bool) -> String {
+    let new = if pending {
         format!("where not exists ({SAME})")
     } else {
         String::new()
     };
-    sqlx::query(&format!(
+    format!(
         "insert into finding (restore_id, kind, relation_id, source_service_id, source_key,
                               target_service_id, target_key, observed_at, target_updated_at,
                               amnesia_from, strategy, cached)
          select $1, kind, relation_id, source_service_id, source_key, target_service_id, target_key,
                 observed_at, target_updated_at, amnesia_from, strategy, cached
          from detected d {new}"
-    ))
-    .bind(restore_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    )
 }
 
 /// Brings B's inventory back to its state at `t_b` (spec §5b): what B wrote
