@@ -18,9 +18,8 @@
 use std::time::{Duration, Instant};
 
 use app::inventory::{
-    db as inventory,
+    db::{self as inventory, snapshot},
     events::{EntityEvent, Events, ReferenceEvent},
-    snapshot,
 };
 use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};

@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::restores::engine::{self, RestorePoint, RestoreRequest};
+use app::restores::db::engine::{self, RestorePoint, RestoreRequest};
 use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;

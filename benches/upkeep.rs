@@ -18,11 +18,10 @@
 use std::time::{Duration, Instant};
 
 use app::inventory::{
-    db as inventory,
+    db::{self as inventory, snapshot},
     events::{EntityEvent, Events, ReferenceEvent},
-    snapshot,
 };
-use app::restores::engine::{self, RestorePoint, RestoreRequest};
+use app::restores::db::engine::{self, RestorePoint, RestoreRequest};
 use app::topology::{commands as topology, model::*};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;

@@ -1,4 +1,5 @@
-//! The connection pool and the embedded migrations.
+//! The connection pool, the embedded migrations, and the server's own
+//! questions to the database (is it there, how large is it).
 
 use std::time::Duration;
 
@@ -32,4 +33,20 @@ pub async fn connect(database_url: &str) -> anyhow::Result<PgPool> {
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.context("running migrations")
+}
+
+/// Whether the database answers (the health check).
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i32>("select 1")
+        .fetch_one(pool)
+        .await
+        .map(drop)
+}
+
+/// The database's size, for people (`lockstep generate`'s last line).
+pub async fn size(pool: &PgPool) -> anyhow::Result<String> {
+    sqlx::query_scalar("select pg_size_pretty(pg_database_size(current_database()))")
+        .fetch_one(pool)
+        .await
+        .context("database size")
 }

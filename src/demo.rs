@@ -10,7 +10,7 @@ use app::inventory::{
     db as inventory,
     events::{EntityEvent, Events, ReferenceEvent},
 };
-use app::restores::engine::{self, RestorePoint, RestoreRequest};
+use app::restores::db::engine::{self, RestorePoint, RestoreRequest};
 use app::topology::{commands, document};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::json;
@@ -27,10 +27,7 @@ const CITIES: [&str; 3] = ["Lugano", "Paris", "Bern"];
 /// remove a demo service half-way: the error then holds an
 /// `AppError::NotFound` (see `changed_meanwhile`).
 pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
-    let existing: i64 = sqlx::query_scalar("select count(*) from service")
-        .fetch_one(pool)
-        .await?;
-    if existing > 0 {
+    if app::topology::db::holds_services(pool).await? {
         tracing::info!("demo data skipped: the database already holds a topology");
         return Ok(false);
     }

@@ -4,8 +4,10 @@
 //! mirrors, and every service a few backups at different times. Everything
 //! goes through the real ingest path (one COPY-based snapshot per service).
 
-use anyhow::Context;
-use app::inventory::{db as inventory, events, queries, snapshot};
+use app::inventory::{
+    db::{self as inventory, queries, snapshot},
+    events,
+};
 use app::topology::{commands, model::*};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
@@ -171,11 +173,7 @@ pub async fn run(pool: &PgPool, sizes: Sizes) -> anyhow::Result<()> {
     queries::recount(pool)
         .await
         .map_err(|e| anyhow::anyhow!("counting the inventory: {e}"))?;
-    let size: String =
-        sqlx::query_scalar("select pg_size_pretty(pg_database_size(current_database()))")
-            .fetch_one(pool)
-            .await
-            .context("database size")?;
+    let size = crate::db::size(pool).await?;
     tracing::info!(database = %size, "inventory generated");
     Ok(())
 }

@@ -110,7 +110,7 @@ async fn periodic_scan(pool: sqlx::PgPool, every: Duration) {
     ticks.tick().await; // the first tick is immediate: let start-up finish
     loop {
         ticks.tick().await;
-        match app::inventory::scan::run(&pool).await {
+        match app::inventory::db::scan::run(&pool).await {
             Ok(report) => {
                 tracing::info!(scan.id = report.id, counts = ?report.counts, "integrity scan")
             }

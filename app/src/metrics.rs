@@ -234,7 +234,7 @@ impl Metrics {
             .get_or_create(&PoolLabels { state: "idle" })
             .set(db.num_idle() as i64);
         self.queue.clear();
-        match queue_sizes(db).await {
+        match crate::queue::db::sizes(db).await {
             Ok(rows) => {
                 let mut claimed = 0;
                 for (kind, status, n) in rows {
@@ -254,18 +254,4 @@ impl Metrics {
         let _ = encode(&mut text, &self.registry);
         text
     }
-}
-
-/// Findings per kind and status: one index-only pass over the queue's
-/// (kind, status) index, bounded so a slow database cannot stall scrapes.
-async fn queue_sizes(db: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    sqlx::query("set local statement_timeout = '5s'")
-        .execute(&mut *tx)
-        .await?;
-    let rows = sqlx::query_as("select kind, status, count(*) from finding group by kind, status")
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(rows)
 }

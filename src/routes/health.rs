@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let check = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
+    let check = crate::db::ping(&state.pool);
     match tokio::time::timeout(DB_CHECK_TIMEOUT, check).await {
         Ok(Ok(_)) => (
             StatusCode::OK,

@@ -576,7 +576,7 @@ async fn brute_counts(pool: &PgPool) -> Vec<(String, i64, i64, i64)> {
 }
 
 async fn overview_counts(pool: &PgPool) -> Vec<(String, i64, i64, i64)> {
-    app::inventory::queries::overview(pool)
+    app::inventory::db::queries::overview(pool)
         .await
         .unwrap()
         .into_iter()

@@ -2,7 +2,7 @@
 //! migrated schema: a renamed column or table fails here, naming the file
 //! and line of the statement, before any test has to run into it. The
 //! statements the restore engine composes at run time are prepared too
-//! (`engine::composed_statements`).
+//! (`restores::db::engine::composed_statements`).
 
 use std::path::{Path, PathBuf};
 
@@ -185,8 +185,8 @@ async fn every_statement_prepares_against_the_migrated_schema(pool: PgPool) {
         .collect();
     // A sanity check of the scanner itself: the source holds about a hundred.
     assert!(statements.len() > 80, "found only {}", statements.len());
-    for (name, sql) in app::restores::engine::composed_statements() {
-        statements.push((format!("restores::engine, {name}"), sql));
+    for (name, sql) in app::restores::db::engine::composed_statements() {
+        statements.push((format!("restores::db::engine, {name}"), sql));
     }
     // Temporary tables first (the statements that use them come after),
     // as the application creates them; each check in its own savepoint.

@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn inventory_overview() -> Result<Vec<ServiceInventory>, AppError> {
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
-        async move { super::queries::overview(&crate::state::db()?).await }.await,
+        async move { super::db::queries::overview(&crate::state::db()?).await }.await,
     )
 }
 
@@ -17,7 +17,7 @@ pub async fn inventory_overview() -> Result<Vec<ServiceInventory>, AppError> {
 pub async fn load_service_inventory(service: String) -> Result<ServiceDetail, AppError> {
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
-        async move { super::queries::service(&crate::state::db()?, &service).await }.await,
+        async move { super::db::queries::service(&crate::state::db()?, &service).await }.await,
     )
 }
 
@@ -25,7 +25,7 @@ pub async fn load_service_inventory(service: String) -> Result<ServiceDetail, Ap
 pub async fn find_entity(service: String, key: String) -> Result<Option<EntityDetail>, AppError> {
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(
-        async move { super::queries::entity(&crate::state::db()?, &service, key.trim()).await }
+        async move { super::db::queries::entity(&crate::state::db()?, &service, key.trim()).await }
             .await,
     )
 }

@@ -270,7 +270,7 @@ fn leading(filter: &Filter, side: Option<(&'static str, i64)>) -> Vec<(&'static 
 /// new restore's findings are all open, the claimed ones far in): a first
 /// page of claimed stale references read 100,000 rows and took 50 ms
 /// instead of 0.2 ms. (It also needs the index-only scans to look cheap:
-/// see the vacuum after a restore in `restores::engine`.)
+/// see the vacuum after a restore in `restores::db::engine`.)
 fn push_range(
     q: &mut QueryBuilder<'_, Postgres>,
     lead: &[(&'static str, Lead)],
@@ -544,6 +544,20 @@ pub async fn notify(db: &PgPool) -> Result<(), AppError> {
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Findings per kind and status: one index-only pass over the queue's
+/// (kind, status) index, bounded so a slow database cannot stall scrapes.
+pub async fn sizes(db: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("set local statement_timeout = '5s'")
+        .execute(&mut *tx)
+        .await?;
+    let rows = sqlx::query_as("select kind, status, count(*) from finding group by kind, status")
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// The export's columns.

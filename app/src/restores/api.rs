@@ -17,33 +17,13 @@ pub struct RestoreChoice {
 #[server(prefix = "/api/fn", endpoint = "restore_history", client = crate::accounts::csrf::CsrfClient)]
 pub async fn restore_history() -> Result<Vec<RestoreReport>, AppError> {
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
-    crate::error::with_status(super::history::list(&crate::state::db()?, None).await)
+    crate::error::with_status(super::db::history::list(&crate::state::db()?, None).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "restore_choices", client = crate::accounts::csrf::CsrfClient)]
 pub async fn restore_choices() -> Result<Vec<RestoreChoice>, AppError> {
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
-    crate::error::with_status(
-        async move {
-            let rows: Vec<(String, Option<sqlx::types::Json<Vec<BackupRow>>>)> = sqlx::query_as(
-                "select s.name, (select json_agg(json_build_object('id', b.backup_id, 'taken_at', b.taken_at,
-                                                                   'epoch', b.epoch, 'label', b.label)
-                                                 order by b.taken_at desc)
-                                 from backup b where b.service_id = s.service_id)
-                 from service s order by s.name",
-            )
-            .fetch_all(&crate::state::db()?)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(service, backups)| RestoreChoice {
-                    service,
-                    backups: backups.map(|b| b.0).unwrap_or_default(),
-                })
-                .collect())
-        }
-        .await,
-    )
+    crate::error::with_status(super::db::choices(&crate::state::db()?).await)
 }
 
 /// Where the restore or drill of `service` this server is computing is, if
@@ -70,7 +50,7 @@ pub async fn record_restore(
 ) -> Result<RestoreReport, AppError> {
     let user =
         crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
-    use super::engine::{record, RestorePoint, RestoreRequest};
+    use super::db::engine::{record, RestorePoint, RestoreRequest};
     crate::error::with_status(
         async move {
             let backup = backup

@@ -1,15 +1,12 @@
-//! Restores and what-if drills, with their amnesia intervals.
+//! Restores and what-if drills, with their amnesia intervals. Everything
+//! that speaks SQL is under `db/`.
 
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod engine;
-#[cfg(feature = "ssr")]
-pub mod history;
+pub mod db;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod progress;
-#[cfg(feature = "ssr")]
-mod statistics;
 mod ui;
 
 pub use ui::RestoresPage;

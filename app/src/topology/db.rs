@@ -37,6 +37,13 @@ pub async fn load(db: &PgPool) -> Result<Topology, AppError> {
     load_in(&mut *db.acquire().await?).await
 }
 
+/// Whether any service is modelled (the demo loads only into an empty one).
+pub async fn holds_services(db: &PgPool) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("select exists (select 1 from service)")
+        .fetch_one(db)
+        .await?)
+}
+
 /// The same inside a transaction (one that merges into it holds the lock).
 pub async fn load_in(conn: &mut PgConnection) -> Result<Topology, AppError> {
     let services = sqlx::query_as::<_, ServiceRow>(

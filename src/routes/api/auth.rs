@@ -10,7 +10,7 @@ use app::{
         model::{CurrentUser, Permission},
         session::{allow, SignedIn},
     },
-    inventory::tokens,
+    inventory::db::tokens,
     state::AppState,
 };
 use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};

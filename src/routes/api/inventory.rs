@@ -2,7 +2,10 @@
 
 use app::{
     error::AppError,
-    inventory::{db, events, scan, snapshot, tokens},
+    inventory::{
+        db::{self, scan, snapshot, tokens},
+        events,
+    },
     metrics::METRICS,
     state::AppState,
 };

@@ -4,8 +4,10 @@
 use app::{
     error::AppError,
     restores::{
-        engine::{self, RestorePoint, RestoreRequest},
-        history,
+        db::{
+            engine::{self, RestorePoint, RestoreRequest},
+            history,
+        },
         model::{RestoreProgress, RestoreReport},
         progress,
     },

@@ -13,7 +13,7 @@
 
 use sqlx::PgConnection;
 
-use super::db::ServiceRef;
+use super::ServiceRef;
 use crate::error::AppError;
 
 /// Who the audit trail names for a verification.

@@ -1,6 +1,17 @@
 //! The inventory's SQL: applying a batch of events set-based (arrays
 //! unnested in one statement per table, never a loop of inserts); what the
-//! writes change is followed up by `changes`.
+//! writes change is followed up by `changes`, the findings they touch
+//! re-checked by `verify`. Snapshots, the integrity scan, the pages'
+//! queries and the service tokens have their own modules here.
+
+pub mod changes;
+mod copy;
+pub mod queries;
+pub mod scan;
+pub mod snapshot;
+pub mod timeline;
+pub mod tokens;
+pub mod verify;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -9,10 +20,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-use super::changes;
+use self::timeline::{newer_epoch, Placement, Timeline};
 use super::events::{Events, ReferenceEvent};
-use super::timeline::{newer_epoch, Placement, Timeline};
-use super::verify;
 use crate::error::AppError;
 use crate::problem::Problem;
 use crate::retry;

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{types::Json, PgPool};
 
-use super::model::{Amnesia, RestoreReport, ServiceCount};
 use crate::error::AppError;
+use crate::restores::model::{Amnesia, RestoreReport, ServiceCount};
 
 #[derive(sqlx::FromRow)]
 struct RestoreRow {

@@ -14,11 +14,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::changes::{self, Histories};
 use super::copy::copy_in;
-use super::db::{self, Applied, RelationEnds, ServiceRef};
-use super::events::{EntityEvent, Events, ReferenceEvent};
 use super::timeline::Timeline;
 use super::verify;
+use super::{self as db, Applied, RelationEnds, ServiceRef};
 use crate::error::AppError;
+use crate::inventory::events::{EntityEvent, Events, ReferenceEvent};
 use crate::retry;
 
 /// Applies a snapshot in one transaction, run again when a concurrent one

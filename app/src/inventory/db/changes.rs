@@ -15,7 +15,7 @@
 
 use sqlx::PgConnection;
 
-use super::db::ServiceRef;
+use super::ServiceRef;
 use crate::error::AppError;
 
 /// Creates the transaction's change tables (dropped at commit):

@@ -2,8 +2,8 @@
 
 use sqlx::PgPool;
 
-use super::model::*;
 use crate::error::AppError;
+use crate::inventory::model::*;
 
 /// Live-reference predicate, matching the partial index on targets.
 const LIVE: &str = "r.valid_to is null and not r.removed";

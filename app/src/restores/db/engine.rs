@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
-use super::progress::Tracker;
 use super::statistics;
 use crate::error::AppError;
-use crate::inventory::{changes, db::ServiceRef, timeline::Timeline, verify};
+use crate::inventory::db::{changes, timeline::Timeline, verify, ServiceRef};
+use crate::restores::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
+use crate::restores::progress::Tracker;
 use crate::retry;
 use crate::topology::db as topology;
 

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::db::ServiceRef;
+use super::ServiceRef;
 use crate::error::AppError;
 use crate::problem::Problem;
 
