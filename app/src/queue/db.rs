@@ -27,7 +27,8 @@ struct FindingRow {
     finding_id: i64,
     restore_id: Option<i64>,
     scan_id: Option<i64>,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: FindingKind,
     relation: Option<String>,
     source_service: String,
     source_key: String,
@@ -37,9 +38,11 @@ struct FindingRow {
     target_updated_at: Option<DateTime<Utc>>,
     amnesia_from: Option<DateTime<Utc>>,
     amnesia_to: Option<DateTime<Utc>>,
-    strategy: String,
+    #[sqlx(try_from = "String")]
+    strategy: Strategy,
     cached: Option<serde_json::Value>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: FindingStatus,
     assignee: Option<String>,
     note: Option<String>,
     created_at: DateTime<Utc>,
@@ -118,20 +121,34 @@ async fn with_causes(db: &PgPool, mut findings: Vec<Finding>) -> Result<Vec<Find
 /// Checks a filter's enumerated values, so a typo is a 422 and not an
 /// empty page.
 pub fn validate(filter: &Filter) -> Result<(), AppError> {
-    let kinds = crate::restores::model::KINDS;
-    if let Some(kind) = filter.kind.as_deref().filter(|k| !kinds.contains(k)) {
-        return Err(AppError::Invalid {
-            field: "kind".into(),
-            message: format!("unknown kind {kind:?}: one of {}", kinds.join(", ")),
-        });
+    one_of(
+        "kind",
+        filter.kind.as_deref(),
+        FindingKind::parse,
+        FindingKind::names,
+    )?;
+    one_of(
+        "status",
+        filter.status.as_deref(),
+        FindingStatus::parse,
+        FindingStatus::names,
+    )
+}
+
+/// 422 naming the wire names when `value` is none of them.
+fn one_of<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    names: fn() -> String,
+) -> Result<(), AppError> {
+    match value {
+        Some(v) if parse(v).is_none() => Err(AppError::Invalid {
+            field: field.into(),
+            message: format!("unknown {field} {v:?}: one of {}", names()),
+        }),
+        _ => Ok(()),
     }
-    if let Some(status) = filter.status.as_deref().filter(|s| !STATUSES.contains(s)) {
-        return Err(AppError::Invalid {
-            field: "status".into(),
-            message: format!("unknown status {status:?}: one of {}", STATUSES.join(", ")),
-        });
-    }
-    Ok(())
 }
 
 /// Appends ` and …` for every filter field; values are always bound.
@@ -353,13 +370,12 @@ pub async fn counts(db: &PgPool, filter: &Filter) -> Result<Vec<CountRow>, AppEr
 }
 
 fn check_strategy(input: &ActionInput) -> Result<(), AppError> {
-    match input.strategy.as_deref() {
-        Some(s) if !STRATEGIES.contains(&s) => Err(AppError::Invalid {
-            field: "strategy".into(),
-            message: format!("unknown strategy {s:?}: one of {}", STRATEGIES.join(", ")),
-        }),
-        _ => Ok(()),
-    }
+    one_of(
+        "strategy",
+        input.strategy.as_deref(),
+        Strategy::parse,
+        Strategy::names,
+    )
 }
 
 /// The SET clause of an action, after `update finding f set`. A claim and
@@ -458,8 +474,8 @@ pub async fn act(
     if changed == 0 {
         let current = get(db, id).await?.finding;
         return Err(AppError::Conflict(
-            match (&current.status[..], &current.assignee) {
-                ("claimed", Some(holder)) if holder != actor => {
+            match (current.status, &current.assignee) {
+                (FindingStatus::Claimed, Some(holder)) if holder != actor => {
                     format!("finding {id} is claimed by {holder}")
                 }
                 (status, _) => format!("cannot {} a finding that is {status}", action.as_str()),
@@ -662,7 +678,7 @@ fn csv_record(r: FindingRow) -> [String; 18] {
         r.finding_id.to_string(),
         r.restore_id.map(|i| i.to_string()).unwrap_or_default(),
         r.scan_id.map(|i| i.to_string()).unwrap_or_default(),
-        r.kind,
+        r.kind.to_string(),
         r.relation.unwrap_or_default(),
         r.source_service,
         r.source_key,
@@ -672,8 +688,8 @@ fn csv_record(r: FindingRow) -> [String; 18] {
         time(r.target_updated_at),
         time(r.amnesia_from),
         time(r.amnesia_to),
-        r.strategy,
-        r.status,
+        r.strategy.to_string(),
+        r.status.to_string(),
         r.assignee.unwrap_or_default(),
         r.note.unwrap_or_default(),
         r.created_at.to_rfc3339(),

@@ -5,5 +5,6 @@ pub mod api;
 pub mod db;
 pub mod model;
 mod ui;
+pub mod vocabulary;
 
 pub use ui::QueuePage;

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use super::vocabulary::{FindingKind, FindingStatus, Strategy};
+
 use crate::restores::model::Amnesia;
 
 /// One side of a finding.
@@ -21,7 +23,7 @@ pub struct Finding {
     pub id: i64,
     pub restore_id: Option<i64>,
     pub scan_id: Option<i64>,
-    pub kind: String,
+    pub kind: FindingKind,
     /// The relation's name.
     pub relation: Option<String>,
     pub source: Side,
@@ -29,9 +31,9 @@ pub struct Finding {
     pub observed_at: Option<DateTime<Utc>>,
     pub target_updated_at: Option<DateTime<Utc>>,
     pub amnesia: Option<Amnesia>,
-    pub strategy: String,
+    pub strategy: Strategy,
     pub cached: Option<serde_json::Value>,
-    pub status: String,
+    pub status: FindingStatus,
     pub assignee: Option<String>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -86,12 +88,6 @@ pub struct FindingDetail {
     pub finding: Finding,
     pub audit: Vec<AuditEntry>,
 }
-
-/// The statuses, in the order the dashboard lists them.
-pub const STATUSES: [&str; 5] = ["open", "claimed", "resolved", "accepted", "dismissed"];
-
-/// The strategies an operator may resolve with.
-pub const STRATEGIES: [&str; 5] = ["reconstruct", "ignore", "cache", "replay", "decide"];
 
 /// Which findings a page, a count, a bulk action or an export covers. Every
 /// field is optional; an empty filter covers the whole queue.
@@ -194,8 +190,10 @@ pub struct ActionInput {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CountRow {
-    pub kind: String,
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: FindingKind,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: FindingStatus,
     pub count: i64,
 }
 

@@ -16,13 +16,12 @@ use super::api::{
     ActOnFinding,
 };
 use super::model::{
-    Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingPage, Page,
-    Selection, STATUSES, STRATEGIES,
+    Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingKind, FindingPage,
+    FindingStatus, Page, Selection, Strategy,
 };
 use crate::accounts::{csrf::CsrfField, model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::error::AppError;
-use crate::restores::model::{kind_label, KINDS};
 
 const TD: &str = "px-3 py-2 align-top";
 /// Where the detail pane's plain forms go.
@@ -295,29 +294,34 @@ fn empty() -> impl IntoView {
 
 /// Findings per kind and status; each number filters the queue to it.
 fn count_strip(rows: Vec<CountRow>, filter: Filter) -> impl IntoView {
-    let count = |kind: &str, status: &str| {
+    // `None`: every status.
+    let count = |kind: FindingKind, status: Option<FindingStatus>| {
         rows.iter()
-            .filter(|r| r.kind == kind && (status.is_empty() || r.status == status))
+            .filter(|r| r.kind == kind && status.is_none_or(|s| r.status == s))
             .map(|r| r.count)
             .sum::<i64>()
     };
-    let link = |kind: &str, status: &str| {
+    let link = |kind: FindingKind, status: Option<FindingStatus>| {
         let mut f = filter.clone();
         f.kind = Some(kind.to_string());
-        f.status = (!status.is_empty()).then(|| status.to_string());
+        f.status = status.map(|s| s.to_string());
         format!("/queue?{}", query_string(&f))
     };
     // For each kind present: (status, or "" for all; link; count).
     type Cells = Vec<(&'static str, String, i64)>;
-    let table: Vec<(&str, Cells)> = KINDS
+    let table: Vec<(FindingKind, Cells)> = FindingKind::ALL
         .iter()
-        .filter(|k| count(k, "") > 0)
+        .copied()
+        .filter(|k| count(*k, None) > 0)
         .map(|kind| {
-            let cells = std::iter::once("")
-                .chain(STATUSES)
-                .map(|status| (status, link(kind, status), count(kind, status)))
+            let cells = std::iter::once(None)
+                .chain(FindingStatus::ALL.iter().copied().map(Some))
+                .map(|status| {
+                    let wire = status.map_or("", FindingStatus::as_str);
+                    (wire, link(kind, status), count(kind, status))
+                })
                 .collect();
-            (*kind, cells)
+            (kind, cells)
         })
         .collect();
     (!table.is_empty()).then(|| view! {
@@ -327,13 +331,13 @@ fn count_strip(rows: Vec<CountRow>, filter: Filter) -> impl IntoView {
                     <tr class="text-xs uppercase text-slate-500">
                         <th class="pr-4 text-left">"Kind"</th>
                         <th class="pr-4 text-right">"All"</th>
-                        {STATUSES.iter().map(|s| view! { <th class="pr-4 text-right">{*s}</th> }).collect_view()}
+                        {FindingStatus::ALL.iter().map(|s| view! { <th class="pr-4 text-right">{s.as_str()}</th> }).collect_view()}
                     </tr>
                 </thead>
                 <tbody>
                     {table.into_iter().map(|(kind, cells)| view! {
-                        <tr data-testid="count-row" data-kind=kind>
-                            <td class="pr-4">{kind_label(kind)}</td>
+                        <tr data-testid="count-row" data-kind=kind.as_str()>
+                            <td class="pr-4">{kind.label()}</td>
                             {cells.into_iter().map(|(status, href, n)| view! {
                                 <td class="pr-4 text-right" data-status=status>
                                     <A href=href attr:class="underline">{n}</A>
@@ -355,13 +359,13 @@ fn FilterForm(filter: Memo<Filter>) -> impl IntoView {
             <label>"Kind"
                 <select name="kind" class=INPUT data-testid="filter-kind">
                     <option value="">"any"</option>
-                    {KINDS.iter().map(|k| view! { <option value=*k selected=f.kind.as_deref() == Some(*k)>{kind_label(k)}</option> }).collect_view()}
+                    {FindingKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=f.kind.as_deref() == Some(k.as_str())>{k.label()}</option> }).collect_view()}
                 </select>
             </label>
             <label>"Status"
                 <select name="status" class=INPUT data-testid="filter-status">
                     <option value="">"any"</option>
-                    {STATUSES.iter().map(|s| view! { <option value=*s selected=f.status.as_deref() == Some(*s)>{*s}</option> }).collect_view()}
+                    {FindingStatus::ALL.iter().map(|s| view! { <option value=s.as_str() selected=f.status.as_deref() == Some(s.as_str())>{s.as_str()}</option> }).collect_view()}
                 </select>
             </label>
             <label>"Service (either side)"
@@ -384,14 +388,10 @@ fn FilterForm(filter: Memo<Filter>) -> impl IntoView {
 /// A finding's status as the queue shows it: who holds a claim, and a
 /// resolution Lockstep verified itself apart from an operator's.
 fn status_badge(f: &Finding) -> String {
-    match (
-        f.status.as_str(),
-        f.assignee.as_deref(),
-        f.resolved_by.as_deref(),
-    ) {
-        ("claimed", Some(who), _) => format!("claimed by {who}"),
-        ("resolved", _, Some("inventory")) => "verified by the inventory".into(),
-        ("resolved", _, Some("restore")) => "verified by a restore".into(),
+    match (f.status, f.assignee.as_deref(), f.resolved_by.as_deref()) {
+        (FindingStatus::Claimed, Some(who), _) => format!("claimed by {who}"),
+        (FindingStatus::Resolved, _, Some("inventory")) => "verified by the inventory".into(),
+        (FindingStatus::Resolved, _, Some("restore")) => "verified by a restore".into(),
         (status, _, _) => status.to_string(),
     }
 }
@@ -418,7 +418,7 @@ fn findings_table(
                     <tr
                         data-testid="finding-row"
                         data-id=id.to_string()
-                        data-status=f.status.clone()
+                        data-status=f.status.as_str()
                         class="cursor-pointer hover:bg-slate-50 dark:hover:bg-slate-800"
                         class:bg-indigo-50=move || selected.get() == Some(id)
                         class:dark:bg-indigo-950=move || selected.get() == Some(id)
@@ -445,10 +445,10 @@ fn findings_table(
                                 {id}
                             </a>
                         </td>
-                        <td class=TD>{kind_label(&f.kind)}</td>
+                        <td class=TD>{f.kind.label()}</td>
                         <td class=TD>{source}</td>
                         <td class=TD>{target}</td>
-                        <td class=TD>{f.strategy.clone()}</td>
+                        <td class=TD>{f.strategy.as_str()}</td>
                         <td class=TD data-testid="finding-status" data-verified=f.verified().to_string()>{status_badge(&f)}</td>
                     </tr>
                 }
@@ -497,7 +497,7 @@ fn evidence(
 ) -> impl IntoView {
     let f = detail.finding;
     let id = f.id;
-    let strategy = RwSignal::new(f.strategy.clone());
+    let strategy = RwSignal::new(f.strategy.to_string());
     let note = RwSignal::new(String::new());
     let run = move |action: Op| {
         act.dispatch((
@@ -519,7 +519,7 @@ fn evidence(
         _ => String::new(),
     };
     view! {
-        <h2 class="text-base font-semibold">{format!("#{id} · {}", kind_label(&f.kind))}</h2>
+        <h2 class="text-base font-semibold">{format!("#{id} · {}", f.kind.label())}</h2>
         <p class="text-slate-500">{format!("Raised by {origin} on {}", when(Some(f.created_at)))}</p>
         <dl class="mt-3 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
             <dt class="text-slate-500">"Source"</dt><dd>{format!("{} · {}", f.source.service, f.source.key)}</dd>
@@ -536,7 +536,7 @@ fn evidence(
                 }).collect::<Vec<_>>().join(", ");
                 view! { <dt class="text-slate-500">"Met by"</dt><dd data-testid="detail-causes">{causes}</dd> }
             })}
-            <dt class="text-slate-500">"Suggested"</dt><dd>{f.strategy.clone()}</dd>
+            <dt class="text-slate-500">"Suggested"</dt><dd>{f.strategy.as_str()}</dd>
             {f.note.clone().map(|n| view! { <dt class="text-slate-500">"Note"</dt><dd>{n}</dd> })}
         </dl>
         {f.amnesia.clone().map(|a| timeline(a.from, a.to, f.observed_at, f.target_updated_at))}
@@ -575,7 +575,7 @@ fn evidence(
                 <input type="hidden" name="action" value="resolve" />
                 <label class="block">"Strategy used"
                     <select name="strategy" class=INPUT data-testid="resolve-strategy" prop:value=move || strategy.get() on:change=move |ev| strategy.set(event_target_value(&ev))>
-                        {STRATEGIES.iter().map(|s| view! { <option value=*s>{*s}</option> }).collect_view()}
+                        {Strategy::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="block">"Note"

@@ -5,26 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The kinds of finding (spec §5), in the order the dashboard lists them.
-pub const KINDS: [&str; 5] = [
-    "broken_link",
-    "stale_reference",
-    "orphan_candidate",
-    "missing_state",
-    "dangling_delete",
-];
-
-/// How the dashboard names a kind.
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "broken_link" => "Broken links",
-        "stale_reference" => "Stale references",
-        "orphan_candidate" => "Orphan candidates",
-        "missing_state" => "Missing state",
-        "dangling_delete" => "Dangling deletes",
-        _ => "Other",
-    }
-}
+use crate::queue::vocabulary::FindingKind;
 
 /// From the time the restored state was last known (the backup) to the first
 /// write after recovery; open (`to` null) until that write arrives.
@@ -40,7 +21,7 @@ pub struct Amnesia {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceCount {
     pub service: String,
-    pub kind: String,
+    pub kind: FindingKind,
     pub count: i64,
 }
 

@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::api::{restore_choices, restore_history, running_restore, RecordRestore};
-use super::model::{kind_label, RestoreProgress, RestoreReport, KINDS};
+use super::model::{RestoreProgress, RestoreReport};
 use crate::accounts::csrf::CsrfField;
 use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
+use crate::queue::vocabulary::FindingKind;
 
 const TD: &str = "px-3 py-2 align-top";
 const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-950";
@@ -281,11 +282,11 @@ fn outcome(report: RestoreReport) -> impl IntoView {
                 {format!("Amnesia from {} (the backup) until the service's first write after recovery.", when(report.amnesia.from))}
             </p>
             <ul class="mt-2 flex flex-wrap gap-2">
-                {KINDS[..4].iter().map(|kind| {
-                    let n = report.counts.get(*kind).copied().unwrap_or(0);
+                {FindingKind::OF_RESTORES.iter().map(|kind| {
+                    let n = report.counts.get(kind.as_str()).copied().unwrap_or(0);
                     view! {
-                        <li data-testid="outcome-count" data-kind=*kind class="rounded-full bg-white px-3 py-1 dark:bg-slate-900">
-                            {format!("{}: {n}", kind_label(kind))}
+                        <li data-testid="outcome-count" data-kind=kind.as_str() class="rounded-full bg-white px-3 py-1 dark:bg-slate-900">
+                            {format!("{}: {n}", kind.label())}
                         </li>
                     }
                 }).collect_view()}
@@ -295,7 +296,7 @@ fn outcome(report: RestoreReport) -> impl IntoView {
                     <thead><tr><th class="pr-4">"Referring service"</th><th class="pr-4">"Kind"</th><th>"Findings"</th></tr></thead>
                     <tbody>
                         {report.by_service.into_iter().map(|row| view! {
-                            <tr><td class="pr-4">{row.service}</td><td class="pr-4">{kind_label(&row.kind)}</td><td>{row.count}</td></tr>
+                            <tr><td class="pr-4">{row.service}</td><td class="pr-4">{row.kind.label()}</td><td>{row.count}</td></tr>
                         }).collect_view()}
                     </tbody>
                 </table>
@@ -328,8 +329,8 @@ fn history_table(list: Vec<RestoreReport>) -> impl IntoView {
                     when(r.amnesia.from),
                     r.amnesia.to.map(when).unwrap_or_else(|| if r.drill { "—".into() } else { "open".into() })
                 );
-                let counts = KINDS[..4].iter()
-                    .filter_map(|k| r.counts.get(*k).filter(|n| **n > 0).map(|n| format!("{n} {}", kind_label(k).to_lowercase())))
+                let counts = FindingKind::OF_RESTORES.iter()
+                    .filter_map(|k| r.counts.get(k.as_str()).filter(|n| **n > 0).map(|n| format!("{n} {}", k.label().to_lowercase())))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let counts = if counts.is_empty() { "none".to_string() } else { counts };

@@ -12,7 +12,8 @@ use sqlx::{PgConnection, PgPool};
 use super::statistics;
 use crate::error::AppError;
 use crate::inventory::db::{changes, timeline::Timeline, verify, ServiceRef};
-use crate::restores::model::{Amnesia, RestoreReport, ServiceCount, KINDS};
+use crate::queue::vocabulary::FindingKind;
+use crate::restores::model::{Amnesia, RestoreReport, ServiceCount};
 use crate::restores::progress::Tracker;
 use crate::retry;
 use crate::topology::db as topology;
@@ -363,18 +364,23 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             .fetch_all(&mut *tx)
             .await?
     };
-    let mut counts: BTreeMap<String, i64> = KINDS[..4].iter().map(|k| (k.to_string(), 0)).collect();
+    let mut counts: BTreeMap<String, i64> = FindingKind::OF_RESTORES
+        .iter()
+        .map(|k| (k.to_string(), 0))
+        .collect();
     for (kind, _, n) in &counted {
         *counts.entry(kind.clone()).or_default() += n;
     }
-    let by_service: Vec<ServiceCount> = counted
+    let by_service = counted
         .into_iter()
-        .map(|(kind, service, count)| ServiceCount {
-            service,
-            kind,
-            count,
+        .map(|(kind, service, count)| {
+            Ok(ServiceCount {
+                service,
+                kind: FindingKind::try_from(kind).map_err(|_| AppError::Internal)?,
+                count,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, AppError>>()?;
 
     let new_epoch = epoch + 1;
     let (restore_id, created_at): (i64, DateTime<Utc>) = sqlx::query_as(
