@@ -124,7 +124,7 @@ pub fn UsersPage() -> impl IntoView {
         {move || save.value().get().and_then(Result::err).map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
         {move || delete.value().get().and_then(Result::err).map(|error| view! { <div class="mb-4"><ErrorNotice error /></div> })}
         <NewAccount save />
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading accounts…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading accounts…"</p> }>
             {move || Suspend::new(async move {
                 match accounts.await {
                     Ok(list) => accounts_table(list, save, delete).into_any(),
@@ -133,7 +133,7 @@ pub fn UsersPage() -> impl IntoView {
             })}
         </Transition>
         <h2 class="mb-2 mt-8 text-lg font-medium">"Audit log"</h2>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match audit.await {
                     Ok(rows) => view! {

@@ -20,7 +20,7 @@ pub fn ApiPage() -> impl IntoView {
                 "OpenAPI document (JSON)"
             </a>
         </PageHeader>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the API document…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading the API document…"</p> }>
             {move || Suspend::new(async move {
                 match reference.await {
                     Ok(reference) => document(reference).into_any(),
@@ -36,7 +36,7 @@ fn document(reference: ApiReference) -> AnyView {
         <p class="mb-6 max-w-3xl text-sm text-slate-600 dark:text-slate-400">
             {reference.description}
             " "
-            <span class="text-slate-400">{format!("(version {})", reference.version)}</span>
+            <span class="text-slate-500 dark:text-slate-400">{format!("(version {})", reference.version)}</span>
         </p>
         <nav aria-label="API sections" class="mb-6 flex flex-wrap gap-2 text-sm">
             {reference.groups.iter().map(|g| view! {
@@ -46,7 +46,7 @@ fn document(reference: ApiReference) -> AnyView {
         {reference.groups.into_iter().map(|group| view! {
             <section id=group.tag.clone() class="mb-8" data-testid="api-group">
                 <h2 class="text-lg font-medium capitalize">{group.tag.clone()}</h2>
-                <p class="mb-3 text-sm text-slate-500">{group.description}</p>
+                <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{group.description}</p>
                 <div class="space-y-2">
                     {group.operations.into_iter().map(operation).collect_view()}
                 </div>
@@ -99,7 +99,7 @@ fn operation(op: Operation) -> AnyView {
                             {op.parameters.iter().map(|p| view! {
                                 <li>
                                     <code class="font-mono">{p.name.clone()}</code>
-                                    <span class="ml-2 text-xs text-slate-500">
+                                    <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">
                                         {format!("{}{}", p.location, if p.required { ", required" } else { "" })}
                                     </span>
                                     <span class="ml-2 text-slate-600 dark:text-slate-400">{p.description.clone()}</span>

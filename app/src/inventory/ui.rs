@@ -27,7 +27,7 @@ pub fn InventoryPage() -> impl IntoView {
             title="Inventory"
             subtitle="What each service owns and whom it refers to, with every version kept, so Lockstep can tell what a service held at any time."
         />
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the inventory…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading the inventory…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(services) if services.iter().all(|s| s.entities == 0 && s.last_event.is_none()) => {
@@ -114,7 +114,7 @@ pub fn ServiceInventoryPage() -> impl IntoView {
                 "← All services"
             </A>
         </PageHeader>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => service_detail(detail).into_any(),
@@ -137,7 +137,7 @@ pub fn ServiceInventoryPage() -> impl IntoView {
                     "Find"
                 </button>
             </Form>
-            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Searching…"</p> }>
+            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match entity.await {
                         Ok(Some(found)) => entity_detail(found).into_any(),
@@ -163,7 +163,7 @@ fn service_detail(detail: ServiceDetail) -> impl IntoView {
     let stat = |label: &'static str, value: String| {
         view! {
             <div class="rounded-lg border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900">
-                <div class="text-xs uppercase tracking-wide text-slate-500">{label}</div>
+                <div class="text-xs uppercase tracking-wide text-slate-600 dark:text-slate-400">{label}</div>
                 <div class="mt-1 text-lg font-semibold">{value}</div>
             </div>
         }
@@ -208,7 +208,7 @@ fn service_detail(detail: ServiceDetail) -> impl IntoView {
             <div>
                 <h3 class="mb-2 font-medium">"Backups"</h3>
                 {if detail.backups.is_empty() {
-                    view! { <p class="text-sm text-slate-500">"No backup recorded yet."</p> }.into_any()
+                    view! { <p class="text-sm text-slate-600 dark:text-slate-400">"No backup recorded yet."</p> }.into_any()
                 } else {
                     view! {
                         <ul class="space-y-1 text-sm">
@@ -219,7 +219,7 @@ fn service_detail(detail: ServiceDetail) -> impl IntoView {
                                     view! {
                                         <li data-testid="backup" class="rounded-md bg-white px-3 py-1.5 dark:bg-slate-900">
                                             {format!("#{} · {} · epoch {}", b.id, when(Some(b.taken_at)), b.epoch)}
-                                            <span class="text-slate-500">{b.label.map(|l| format!(" · {l}"))}</span>
+                                            <span class="text-slate-600 dark:text-slate-400">{b.label.map(|l| format!(" · {l}"))}</span>
                                         </li>
                                     }
                                 })
@@ -251,7 +251,7 @@ fn entity_detail(entity: EntityDetail) -> impl IntoView {
         <div data-testid="entity-detail" class="mt-4 space-y-4">
             <h3 class="font-medium">
                 {format!("{} · {}", entity.service, entity.key)}
-                <span class="ml-2 text-sm text-slate-500" data-testid="dependents">
+                <span class="ml-2 text-sm text-slate-600 dark:text-slate-400" data-testid="dependents">
                     {format!("{} live referrer(s)", entity.dependents)}
                 </span>
                 {flag}
@@ -279,7 +279,7 @@ fn entity_detail(entity: EntityDetail) -> impl IntoView {
                     </DataTable>
             <h4 class="font-medium">"Referred to by"</h4>
             {if entity.referrers.is_empty() {
-                view! { <p class="text-sm text-slate-500">"No live reference points here."</p> }.into_any()
+                view! { <p class="text-sm text-slate-600 dark:text-slate-400">"No live reference points here."</p> }.into_any()
             } else {
                 view! {
                     <DataTable headers=vec!["Referrer", "Relation", "Saw the target as of", "Since", "Cached copy"]>

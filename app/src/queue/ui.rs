@@ -198,7 +198,7 @@ pub fn QueuePage() -> impl IntoView {
             <button data-testid="claim-next" class=PRIMARY on:click=move |_| { next.dispatch(filter.get_untracked()); }>
                 "Claim next (n)"
             </button>
-            <span class="mx-2 text-slate-400">"|"</span>
+            <span class="mx-2 text-slate-500 dark:text-slate-400">"|"</span>
             <span>{move || format!("{} selected:", checked.with(BTreeSet::len))}</span>
             {[Op::Claim, Op::Accept, Op::Dismiss, Op::Reopen].into_iter().map(|a| view! {
                 <button
@@ -210,7 +210,7 @@ pub fn QueuePage() -> impl IntoView {
                     {a.as_str()}
                 </button>
             }).collect_view()}
-            <span class="mx-2 text-slate-400">"|"</span>
+            <span class="mx-2 text-slate-500 dark:text-slate-400">"|"</span>
             <span>"Everything matching the filter:"</span>
             {[Op::Accept, Op::Dismiss].into_iter().map(|a| view! {
                 <button
@@ -236,7 +236,7 @@ pub fn QueuePage() -> impl IntoView {
         })}
         <div class="grid gap-4 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
             <div>
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading findings…"</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading findings…"</p> }>
                     {move || Suspend::new(async move {
                         match items.await {
                             Ok(page) if page.items.is_empty() && page_is_first(&query) => empty().into_any(),
@@ -251,7 +251,7 @@ pub fn QueuePage() -> impl IntoView {
             </div>
             <DetailPane selected version act />
         </div>
-        <p class="mt-4 text-xs text-slate-500">
+        <p class="mt-4 text-xs text-slate-600 dark:text-slate-400">
             "Keys: j/k move · c claim · a accept · d dismiss · o reopen · n claim next"
         </p>
     }
@@ -328,7 +328,7 @@ fn count_strip(rows: Vec<CountRow>, filter: Filter) -> impl IntoView {
         <div class="mb-4 overflow-x-auto">
             <table data-testid="queue-counts" class="text-sm">
                 <thead>
-                    <tr class="text-xs uppercase text-slate-500">
+                    <tr class="text-xs uppercase text-slate-600 dark:text-slate-400">
                         <th class="pr-4 text-left">"Kind"</th>
                         <th class="pr-4 text-right">"All"</th>
                         {FindingStatus::ALL.iter().map(|s| view! { <th class="pr-4 text-right">{s.as_str()}</th> }).collect_view()}
@@ -478,11 +478,11 @@ fn DetailPane(
     );
     view! {
         <aside data-testid="finding-detail" class="rounded-xl border border-slate-200 bg-white p-4 text-sm dark:border-slate-800 dark:bg-slate-900">
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="text-slate-600 dark:text-slate-400">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(Some(detail)) => evidence(detail, act).into_any(),
-                        Ok(None) => view! { <p class="text-slate-500">"Select a finding to see its evidence (or press j)."</p> }.into_any(),
+                        Ok(None) => view! { <p class="text-slate-600 dark:text-slate-400">"Select a finding to see its evidence (or press j)."</p> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -520,24 +520,24 @@ fn evidence(
     };
     view! {
         <h2 class="text-base font-semibold">{format!("#{id} · {}", f.kind.label())}</h2>
-        <p class="text-slate-500">{format!("Raised by {origin} on {}", when(Some(f.created_at)))}</p>
+        <p class="text-slate-600 dark:text-slate-400">{format!("Raised by {origin} on {}", when(Some(f.created_at)))}</p>
         <dl class="mt-3 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
-            <dt class="text-slate-500">"Source"</dt><dd>{format!("{} · {}", f.source.service, f.source.key)}</dd>
-            <dt class="text-slate-500">"Relation"</dt><dd>{f.relation.clone().unwrap_or_else(|| "—".into())}</dd>
-            <dt class="text-slate-500">"Target"</dt><dd>{format!("{} · {}", f.target.service, f.target.key)}</dd>
-            <dt class="text-slate-500">"Observed"</dt><dd>{when(f.observed_at)}</dd>
-            <dt class="text-slate-500">"Target restored at"</dt><dd>{when(f.target_updated_at)}</dd>
-            <dt class="text-slate-500">"Status"</dt><dd data-testid="detail-status">{status_badge(&f)}</dd>
+            <dt class="text-slate-600 dark:text-slate-400">"Source"</dt><dd>{format!("{} · {}", f.source.service, f.source.key)}</dd>
+            <dt class="text-slate-600 dark:text-slate-400">"Relation"</dt><dd>{f.relation.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt class="text-slate-600 dark:text-slate-400">"Target"</dt><dd>{format!("{} · {}", f.target.service, f.target.key)}</dd>
+            <dt class="text-slate-600 dark:text-slate-400">"Observed"</dt><dd>{when(f.observed_at)}</dd>
+            <dt class="text-slate-600 dark:text-slate-400">"Target restored at"</dt><dd>{when(f.target_updated_at)}</dd>
+            <dt class="text-slate-600 dark:text-slate-400">"Status"</dt><dd data-testid="detail-status">{status_badge(&f)}</dd>
             {(f.causes.len() > 1).then(|| {
                 let causes = f.causes.iter().map(|c| match (c.restore_id, c.scan_id) {
                     (Some(id), _) => format!("restore #{id} ({})", when(Some(c.at))),
                     (_, Some(id)) => format!("scan #{id} ({})", when(Some(c.at))),
                     _ => when(Some(c.at)),
                 }).collect::<Vec<_>>().join(", ");
-                view! { <dt class="text-slate-500">"Met by"</dt><dd data-testid="detail-causes">{causes}</dd> }
+                view! { <dt class="text-slate-600 dark:text-slate-400">"Met by"</dt><dd data-testid="detail-causes">{causes}</dd> }
             })}
-            <dt class="text-slate-500">"Suggested"</dt><dd>{f.strategy.as_str()}</dd>
-            {f.note.clone().map(|n| view! { <dt class="text-slate-500">"Note"</dt><dd>{n}</dd> })}
+            <dt class="text-slate-600 dark:text-slate-400">"Suggested"</dt><dd>{f.strategy.as_str()}</dd>
+            {f.note.clone().map(|n| view! { <dt class="text-slate-600 dark:text-slate-400">"Note"</dt><dd>{n}</dd> })}
         </dl>
         {f.amnesia.clone().map(|a| timeline(a.from, a.to, f.observed_at, f.target_updated_at))}
         {cached.map(|c| view! {
@@ -587,7 +587,7 @@ fn evidence(
         <h3 class="mt-4 font-medium">"Audit trail"</h3>
         <ol data-testid="audit-trail" class="mt-1 space-y-1 text-xs">
             {if detail.audit.is_empty() {
-                view! { <li class="text-slate-500">"No decisions yet."</li> }.into_any()
+                view! { <li class="text-slate-600 dark:text-slate-400">"No decisions yet."</li> }.into_any()
             } else {
                 detail.audit.into_iter().map(|e| view! {
                     <li>
@@ -628,7 +628,7 @@ fn timeline(
     };
     view! {
         <h3 class="mt-3 font-medium">"Amnesia interval"</h3>
-        <p class="text-xs text-slate-500">
+        <p class="text-xs text-slate-600 dark:text-slate-400">
             {format!("{} → {}", when(Some(from)), to.map_or("open (no write since the restore)".into(), |t| when(Some(t))))}
         </p>
         <svg data-testid="amnesia-timeline" viewBox="0 0 300 44" class="mt-1 h-12 w-full" role="img" aria-label="amnesia interval">

@@ -33,7 +33,7 @@ pub fn RestoresPage() -> impl IntoView {
             subtitle="Drill a restore first: Lockstep computes what it would break from the inventory's history and changes nothing. Record the real one to fill the queue."
         />
         <section class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading services…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading services…"</p> }>
                 {move || Suspend::new(async move {
                     match choices.await {
                         Ok(_) if !may(Permission::Operate) => view! {
@@ -54,7 +54,7 @@ pub fn RestoresPage() -> impl IntoView {
             })}
         </section>
         <h2 class="mb-2 mt-8 text-lg font-medium">"History"</h2>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {
                     Ok(list) if list.is_empty() => view! {
@@ -172,7 +172,7 @@ fn restore_form(
                     prop:value=move || restored_at.get()
                     on:input=move |ev| restored_at.set(event_target_value(&ev))
                 />
-                <span class="mt-1 block text-xs font-normal text-slate-500">
+                <span class="mt-1 block text-xs font-normal text-slate-600 dark:text-slate-400">
                     "Empty means now. What the service wrote after it is kept as its new epoch."
                 </span>
             </label>
@@ -308,7 +308,7 @@ fn outcome(report: RestoreReport) -> impl IntoView {
                     .collect::<Vec<_>>()
                     .join(" · ");
                 view! {
-                    <p class="mt-2 text-xs text-slate-500" title=detail.clone()>
+                    <p class="mt-2 text-xs text-slate-600 dark:text-slate-400" title=detail.clone()>
                         {format!("Computed in {:.2} s — {detail}", total / 1000.0)}
                     </p>
                 }
@@ -342,7 +342,7 @@ fn history_table(list: Vec<RestoreReport>) -> impl IntoView {
                         <td class=TD>
                             {match link {
                                 Some(href) => view! { <A href=href attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">{what}</A> }.into_any(),
-                                None => view! { <span class="text-slate-500">{what}</span> }.into_any(),
+                                None => view! { <span class="text-slate-600 dark:text-slate-400">{what}</span> }.into_any(),
                             }}
                         </td>
                         <td class=TD>{r.service}</td>

@@ -56,7 +56,7 @@ pub fn TopologyGraph(
     let clusters = picture.clusters.clone();
     view! {
         <figure class="mb-8 rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <div class="flex items-center justify-between gap-2 border-b border-slate-200 px-4 py-2 text-xs text-slate-500 dark:border-slate-800">
+            <div class="flex items-center justify-between gap-2 border-b border-slate-200 px-4 py-2 text-xs text-slate-600 dark:text-slate-400 dark:border-slate-800">
                 <figcaption>
                     "Solid: lockstep · dashed: tolerated · ◆ mirror · shaded: lockstep group"
                 </figcaption>
@@ -74,7 +74,7 @@ pub fn TopologyGraph(
             </div>
             <svg
                 data-testid="topology-graph"
-                role="img"
+                role="group"
                 aria-label="Topology graph"
                 class="block h-[28rem] w-full touch-none select-none"
                 class:cursor-grabbing=dragging

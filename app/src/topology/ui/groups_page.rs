@@ -12,7 +12,7 @@ pub fn GroupsPage() -> impl IntoView {
             title="Lockstep groups"
             subtitle="Services joined by required, uncached references must be backed up together: consistency, paid for with a write freeze."
         />
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Computing groups…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Computing groups…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(data) if data.groups.is_empty() => {
@@ -48,7 +48,7 @@ fn groups(data: TopologyView) -> impl IntoView {
         <section class="mt-10">
             <h2 class="mb-3 text-lg font-medium">"What tolerated relations expose"</h2>
             {if tolerated.is_empty() {
-                view! { <p class="text-sm text-slate-500">"Every relation is backed up in lockstep."</p> }
+                view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Every relation is backed up in lockstep."</p> }
                     .into_any()
             } else {
                 view! {
@@ -139,7 +139,7 @@ fn group_card(group: LockstepGroup) -> impl IntoView {
             {(!group.relations.is_empty())
                 .then(|| {
                     view! {
-                        <p class="mt-2 text-xs text-slate-500">
+                        <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">
                             "Held together by: " {group.relations.join(", ")}
                         </p>
                     }

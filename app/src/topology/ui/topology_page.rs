@@ -64,7 +64,7 @@ pub fn TopologyPage() -> impl IntoView {
             title="Topology"
             subtitle="The services of the architecture, how each is backed up, and the references between them."
         />
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the topology…"</p> }>
+        <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading the topology…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
                     Ok(data) if data.topology.services.is_empty() => {
@@ -199,7 +199,7 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
         />
         <section class="mb-8">
             <h2 class="mb-3 text-lg font-medium">
-                "Services " <span class="text-slate-500">{format!("({})", services.len())}</span>
+                "Services " <span class="text-slate-600 dark:text-slate-400">{format!("({})", services.len())}</span>
             </h2>
             <DataTable headers=vec!["Service", "Team", "Datastore", "Backup", "Prefers", "Lockstep group", ""]>
                         {services
@@ -213,11 +213,11 @@ fn model(data: TopologyView, actions: Actions) -> impl IntoView {
         </section>
         <section>
             <h2 class="mb-3 text-lg font-medium">
-                "Relations " <span class="text-slate-500">{format!("({})", relations.len())}</span>
+                "Relations " <span class="text-slate-600 dark:text-slate-400">{format!("({})", relations.len())}</span>
             </h2>
             {if relations.is_empty() {
                 view! {
-                    <p class="text-sm text-slate-500">
+                    <p class="text-sm text-slate-600 dark:text-slate-400">
                         "No relations: every service can be backed up on its own."
                     </p>
                 }
@@ -304,12 +304,12 @@ fn service_row(service: Service, group: String, actions: Actions) -> impl IntoVi
         >
             <td class=TD>
                 <div class="font-medium">{service.name.clone()}</div>
-                <div class="text-xs text-slate-500">{service.description.clone()}</div>
+                <div class="text-xs text-slate-600 dark:text-slate-400">{service.description.clone()}</div>
             </td>
             <td class=TD>{service.team.clone().unwrap_or_else(|| "—".into())}</td>
             <td class=TD>
                 {service.datastore.map_or("—".into(), |d| d.to_string())}
-                <span class="text-xs text-slate-500">
+                <span class="text-xs text-slate-600 dark:text-slate-400">
                     {service.pattern.map(|p| format!(" · {p}"))}
                 </span>
             </td>
@@ -365,7 +365,7 @@ fn relation_row(relation: Relation, actions: Actions) -> impl IntoView {
                     >
                         {effective.to_string()}
                     </span>
-                    <span class="text-xs text-slate-500">
+                    <span class="text-xs text-slate-600 dark:text-slate-400">
                         {if overridden { "set by architect" } else { "default" }}
                     </span>
                     <button
