@@ -1,8 +1,8 @@
 //! Every SQL statement written out in the source, prepared against the
 //! migrated schema: a renamed column or table fails here, naming the file
 //! and line of the statement, before any test has to run into it. The
-//! statements the restore engine composes at run time are prepared too
-//! (`restores::db::engine::composed_statements`).
+//! statements the restore engine and the verification compose at run time
+//! are prepared too (their `composed_statements`).
 
 use std::path::{Path, PathBuf};
 
@@ -187,6 +187,9 @@ async fn every_statement_prepares_against_the_migrated_schema(pool: PgPool) {
     assert!(statements.len() > 80, "found only {}", statements.len());
     for (name, sql) in app::restores::db::engine::composed_statements() {
         statements.push((format!("restores::db::engine, {name}"), sql));
+    }
+    for (name, sql) in app::inventory::db::verify::composed_statements() {
+        statements.push((format!("inventory::db::verify, {name}"), sql));
     }
     // Temporary tables first (the statements that use them come after),
     // as the application creates them; each check in its own savepoint.

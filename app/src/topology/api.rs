@@ -79,7 +79,8 @@ pub async fn save_service(form: ServiceForm) -> Result<(), AppError> {
 /// `force` also drops the inventory reported for the service.
 pub async fn delete_service(name: String, force: bool) -> Result<(), AppError> {
     let (pool, actor) = architect().await?;
-    crate::error::with_status(super::commands::delete_service(&pool, &actor, &name, force).await)
+    use super::commands::{delete, Removal};
+    crate::error::with_status(delete(&pool, &actor, Removal::Service, &name, force).await)
 }
 
 /// Creates or updates a relation from its form.
@@ -93,5 +94,6 @@ pub async fn save_relation(form: RelationForm) -> Result<(), AppError> {
 /// `force` also drops the references reported over the relation.
 pub async fn delete_relation(name: String, force: bool) -> Result<(), AppError> {
     let (pool, actor) = architect().await?;
-    crate::error::with_status(super::commands::delete_relation(&pool, &actor, &name, force).await)
+    use super::commands::{delete, Removal};
+    crate::error::with_status(delete(&pool, &actor, Removal::Relation, &name, force).await)
 }

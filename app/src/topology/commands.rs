@@ -115,21 +115,6 @@ pub async fn save_service(pool: &PgPool, actor: &str, form: ServiceForm) -> Resu
     Ok(())
 }
 
-/// Deletes a service (`force`: with the inventory reported for it).
-pub async fn delete_service(
-    pool: &PgPool,
-    actor: &str,
-    name: &str,
-    force: bool,
-) -> Result<(), AppError> {
-    let mut tx = locked(pool).await?;
-    db::delete_service(&mut tx, name, force).await?;
-    let detail = serde_json::json!({"force": force});
-    audit(&mut *tx, actor, "delete service", name, Some(detail)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Creates or updates a relation from its form; both ends must be modelled.
 pub async fn save_relation(pool: &PgPool, actor: &str, form: RelationForm) -> Result<(), AppError> {
     let mut tx = locked(pool).await?;
@@ -146,17 +131,36 @@ pub async fn save_relation(pool: &PgPool, actor: &str, form: RelationForm) -> Re
     Ok(())
 }
 
-/// Deletes a relation (`force`: with the references reported over it).
-pub async fn delete_relation(
+/// What a deletion removes.
+#[derive(Debug, Clone, Copy)]
+pub enum Removal {
+    /// A service, with every relation that starts or ends there.
+    Service,
+    Relation,
+}
+
+/// Deletes a service or a relation (`force`: with the inventory reported
+/// for it).
+pub async fn delete(
     pool: &PgPool,
     actor: &str,
+    what: Removal,
     name: &str,
     force: bool,
 ) -> Result<(), AppError> {
     let mut tx = locked(pool).await?;
-    db::delete_relation(&mut tx, name, force).await?;
+    let action = match what {
+        Removal::Service => {
+            db::delete_service(&mut tx, name, force).await?;
+            "delete service"
+        }
+        Removal::Relation => {
+            db::delete_relation(&mut tx, name, force).await?;
+            "delete relation"
+        }
+    };
     let detail = serde_json::json!({"force": force});
-    audit(&mut *tx, actor, "delete relation", name, Some(detail)).await?;
+    audit(&mut *tx, actor, action, name, Some(detail)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -71,64 +71,80 @@ async fn touched(
     if !start(conn).await? {
         return Ok(0);
     }
-    // The service's own entities as targets.
-    sqlx::query(&format!(
-        "insert into verify_candidate
-         select f.target_service_id, f.finding_id
-         from (select distinct key from touched_entity) t
-         cross join lateral (select * from finding f
-                             where f.target_service_id = $1 and f.target_key = t.key
-                               and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f"
-    ))
-    .bind(service.service_id)
-    .bind(own)
-    .execute(&mut *conn)
-    .await?;
-    // The missing state of pairs its own mirror references make (a pair of
-    // different keys is verified by the reference, not by an entity write).
-    sqlx::query(&format!(
-        "insert into verify_candidate
-         select f.target_service_id, f.finding_id
-         from (select distinct source_key from touched_reference) t
-         cross join lateral (select * from finding f
-                             where f.target_service_id = $1 and f.target_key = t.source_key
-                               and f.kind = 'missing_state'
-                               and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f
-         where exists (select 1 from relation where from_service_id = $1 and kind = 'mirror')"
-    ))
-    .bind(service.service_id)
-    .bind(own)
-    .execute(&mut *conn)
-    .await?;
-    // Its entities and references as sources.
-    sqlx::query(&format!(
-        "insert into verify_candidate
-         select f.target_service_id, f.finding_id
-         from (select key from touched_entity union select source_key from touched_reference) t
-         cross join lateral (select * from finding f
-                             where f.source_service_id = $1 and f.source_key = t.key
-                               and {PENDING} and ($2::bigint is null or f.restore_id is distinct from $2)) f
-         where exists (select 1 from finding f where f.source_service_id = $1 and {PENDING})"
-    ))
-    .bind(service.service_id)
-    .bind(own)
-    .execute(&mut *conn)
-    .await?;
-    // Orphan candidates its references point at.
-    sqlx::query(&format!(
-        "insert into verify_candidate
-         select f.target_service_id, f.finding_id
-         from (select distinct target_service_id, target_key from touched_reference) t
-         cross join lateral (select * from finding f
-                             where f.target_service_id = t.target_service_id
-                               and f.target_key = t.target_key and f.kind = 'orphan_candidate'
-                               and {PENDING} and ($1::bigint is null or f.restore_id is distinct from $1)) f
-         where exists (select 1 from finding f where f.kind = 'orphan_candidate' and {PENDING})"
-    ))
-    .bind(own)
-    .execute(&mut *conn)
-    .await?;
+    for statement in candidates_of_write() {
+        sqlx::query(&statement)
+            .bind(service.service_id)
+            .bind(own)
+            .execute(&mut *conn)
+            .await?;
+    }
     judge(conn, verifier).await
+}
+
+/// The candidates of a write, in four statements over the change tables
+/// (`$1` the service, `$2` a restore whose own findings are left out): each
+/// row of the keys it touched probes the queue's index for the pending
+/// findings it may have cleared, and each part is skipped when its guard
+/// (one probe) shows it could find none.
+fn candidates_of_write() -> [String; 4] {
+    let probe = |keys: &str, finding: &str, guard: &str| {
+        format!(
+            "insert into verify_candidate
+             select f.target_service_id, f.finding_id
+             from ({keys}) t
+             cross join lateral (select * from finding f
+                                 where {finding} and {PENDING}
+                                   and ($2::bigint is null or f.restore_id is distinct from $2)) f
+             where {guard}"
+        )
+    };
+    [
+        // The service's own entities as targets.
+        probe(
+            "select distinct key from touched_entity",
+            "f.target_service_id = $1 and f.target_key = t.key",
+            "true",
+        ),
+        // The missing state of pairs its own mirror references make (a pair
+        // of different keys is verified by the reference, not by an entity).
+        probe(
+            "select distinct source_key as key from touched_reference",
+            "f.target_service_id = $1 and f.target_key = t.key and f.kind = 'missing_state'",
+            "exists (select 1 from relation where from_service_id = $1 and kind = 'mirror')",
+        ),
+        // Its entities and references as sources.
+        probe(
+            "select key from touched_entity union select source_key from touched_reference",
+            "f.source_service_id = $1 and f.source_key = t.key",
+            &format!(
+                "exists (select 1 from finding f where f.source_service_id = $1 and {PENDING})"
+            ),
+        ),
+        // Orphan candidates its references point at in other services (a
+        // reference into its own entity adopts none).
+        probe(
+            "select distinct target_service_id, target_key from touched_reference
+             where target_service_id <> $1",
+            "f.target_service_id = t.target_service_id and f.target_key = t.target_key
+             and f.kind = 'orphan_candidate'",
+            &format!(
+                "exists (select 1 from finding f where f.kind = 'orphan_candidate' and {PENDING})"
+            ),
+        ),
+    ]
+}
+
+/// The statements composed here at run time, for the test that prepares
+/// every statement against the schema (`tests/it/statements.rs`).
+pub fn composed_statements() -> Vec<(&'static str, String)> {
+    let mut statements: Vec<(&'static str, String)> =
+        ["by entity", "by mirror pair", "by source", "orphans"]
+            .into_iter()
+            .zip(candidates_of_write())
+            .collect();
+    statements.push(("after a first load", after_load_candidates()));
+    statements.push(("after a scan", after_scan_candidates()));
+    statements
 }
 
 /// After a service's first load (written without change tables): the
@@ -138,16 +154,10 @@ pub async fn after_load(conn: &mut PgConnection, service: ServiceRef) -> Result<
     if !start(conn).await? {
         return Ok(0);
     }
-    sqlx::query(&format!(
-        "insert into verify_candidate
-         select f.target_service_id, f.finding_id from finding f
-         where {PENDING} and (f.target_service_id = $1 or f.source_service_id = $1
-               or (f.kind = 'orphan_candidate' and f.target_service_id in
-                   (select to_service_id from relation where from_service_id = $1)))"
-    ))
-    .bind(service.service_id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(&after_load_candidates())
+        .bind(service.service_id)
+        .execute(&mut *conn)
+        .await?;
     judge(conn, Verifier::Inventory).await
 }
 
@@ -156,13 +166,27 @@ pub async fn after_scan(conn: &mut PgConnection) -> Result<u64, AppError> {
     if !start(conn).await? {
         return Ok(0);
     }
-    sqlx::query(&format!(
+    sqlx::query(&after_scan_candidates())
+        .execute(&mut *conn)
+        .await?;
+    judge(conn, Verifier::Inventory).await
+}
+
+fn after_load_candidates() -> String {
+    format!(
+        "insert into verify_candidate
+         select f.target_service_id, f.finding_id from finding f
+         where {PENDING} and (f.target_service_id = $1 or f.source_service_id = $1
+               or (f.kind = 'orphan_candidate' and f.target_service_id in
+                   (select to_service_id from relation where from_service_id = $1)))"
+    )
+}
+
+fn after_scan_candidates() -> String {
+    format!(
         "insert into verify_candidate
          select f.target_service_id, f.finding_id from finding f where {PENDING}"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    judge(conn, Verifier::Inventory).await
+    )
 }
 
 /// Whether any finding in the queue is pending (one probe of the status
