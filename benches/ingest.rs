@@ -21,7 +21,7 @@ use app::inventory::{
     db::{self as inventory, snapshot},
     events::{EntityEvent, Events, ReferenceEvent},
 };
-use app::topology::{commands as topology, model::*};
+use app::topology::model::*;
 use chrono::{DateTime, Utc};
 use lockstep::generate::Lcg;
 use sqlx::PgPool;
@@ -166,15 +166,9 @@ fn rate(events: usize, time: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        println!("ingest: skipped (set DATABASE_URL)");
+    let Some(pool) = support::database("ingest", &model()).await else {
         return;
     };
-    let pool = PgPool::connect(&url).await.expect("DATABASE_URL reachable");
-    lockstep::db::migrate(&pool).await.expect("migrations");
-    topology::replace(&pool, "bench", &model(), true)
-        .await
-        .expect("the bench topology");
     let at: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
     let total = ENTITIES + REFERENCES;
     println!(

@@ -22,7 +22,7 @@ use app::inventory::{
     events::{EntityEvent, Events, ReferenceEvent},
 };
 use app::restores::db::engine::{self, RestorePoint, RestoreRequest};
-use app::topology::{commands as topology, model::*};
+use app::topology::model::*;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use support::{bare_service, reference};
@@ -204,15 +204,9 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        println!("upkeep: skipped (set DATABASE_URL)");
+    let Some(pool) = support::database("upkeep", &model()).await else {
         return;
     };
-    let pool = PgPool::connect(&url).await.expect("DATABASE_URL reachable");
-    lockstep::db::migrate(&pool).await.expect("migrations");
-    topology::replace(&pool, "bench", &model(), true)
-        .await
-        .expect("the bench topology");
     let at: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
     println!(
         "queue upkeep: first snapshot of {} events, then {BATCHES} batches of {BATCH} events, \

@@ -32,6 +32,21 @@ pub fn reference(from: &str, to: &str, cached: bool) -> Relation {
     }
 }
 
+/// The bench database (`DATABASE_URL`), migrated, holding `topology`;
+/// `None`, said on standard output, when no database is given.
+pub async fn database(bench: &str, topology: &app::topology::model::Topology) -> Option<PgPool> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("{bench}: skipped (set DATABASE_URL)");
+        return None;
+    };
+    let pool = PgPool::connect(&url).await.expect("DATABASE_URL reachable");
+    lockstep::db::migrate(&pool).await.expect("migrations");
+    app::topology::commands::replace(&pool, "bench", topology, true)
+        .await
+        .expect("the bench topology");
+    Some(pool)
+}
+
 /// Serves the production router on a free port; returns its base URL.
 pub async fn serve(pool: PgPool, admin_token: Option<&str>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -309,8 +309,8 @@ async fn restoring_a_referrer_later_verifies_the_links_its_restore_erased(pool: 
     assert_eq!(the(&items, "broken_link", "I/3", "C/3")["status"], "open");
 }
 
-#[sqlx::test]
-async fn mirrors_are_matched_by_key_in_both_directions(pool: PgPool) {
+/// accounts and profiles, one mirror relation between them.
+async fn accounts_and_profiles(pool: &PgPool) -> TestApp {
     let app = spawn_app(pool.clone()).await;
     let model = "
 services: [{name: accounts}, {name: profiles}]
@@ -320,6 +320,12 @@ relations: [{name: account.profile, from: accounts, to: profiles, kind: mirror}]
         app.put_topology("application/yaml", model).await.status(),
         200
     );
+    app
+}
+
+#[sqlx::test]
+async fn mirrors_are_matched_by_key_in_both_directions(pool: PgPool) {
+    let app = accounts_and_profiles(&pool).await;
     // No reference events at all: the same keys on both sides.
     report(
         &app,
@@ -380,15 +386,7 @@ relations: [{name: account.profile, from: accounts, to: profiles, kind: mirror}]
 async fn a_mirror_reference_lost_by_the_restore_is_missing_state_until_reported_again(
     pool: PgPool,
 ) {
-    let app = spawn_app(pool.clone()).await;
-    let model = "
-services: [{name: accounts}, {name: profiles}]
-relations: [{name: account.profile, from: accounts, to: profiles, kind: mirror}]
-";
-    assert_eq!(
-        app.put_topology("application/yaml", model).await.status(),
-        200
-    );
+    let app = accounts_and_profiles(&pool).await;
     // A-7 and P-7 both exist before the 12:00 backup; accounts pairs them
     // by a mirror reference only at 13:00, which the restore loses.
     report(&app, "profiles", vec![entity("P-7", "09:00")]).await;
