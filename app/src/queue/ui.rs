@@ -16,8 +16,8 @@ use super::api::{
     ActOnFinding,
 };
 use super::model::{
-    Action as Op, ActionInput, CountRow, Filter, Finding, FindingDetail, FindingKind, FindingPage,
-    FindingStatus, Page, Selection, Strategy,
+    Action as Op, ActionInput, BulkOutcome, CountRow, Filter, Finding, FindingDetail, FindingKind,
+    FindingPage, FindingStatus, Page, Selection, Strategy,
 };
 use crate::accounts::{csrf::CsrfField, model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
@@ -138,50 +138,8 @@ pub fn QueuePage() -> impl IntoView {
         }
     });
 
-    // Keyboard: j/k move, c claim, a accept, d dismiss, o reopen, n next.
     #[cfg(feature = "hydrate")]
-    {
-        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            use leptos::wasm_bindgen::JsCast;
-            let typing = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| {
-                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                });
-            if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
-                return;
-            }
-            let ids = visible_ids.get_untracked();
-            let current = selected.get_untracked();
-            let position = current.and_then(|id| ids.iter().position(|i| *i == id));
-            let action = match ev.key().as_str() {
-                "j" => {
-                    let i = position.map_or(0, |p| (p + 1).min(ids.len().saturating_sub(1)));
-                    selected.set(ids.get(i).copied());
-                    None
-                }
-                "k" => {
-                    let i = position.map_or(0, |p| p.saturating_sub(1));
-                    selected.set(ids.get(i).copied());
-                    None
-                }
-                "n" => {
-                    next.dispatch(filter.get_untracked());
-                    None
-                }
-                "c" => Some(Op::Claim),
-                "a" => Some(Op::Accept),
-                "d" => Some(Op::Dismiss),
-                "o" => Some(Op::Reopen),
-                _ => None,
-            };
-            if let (Some(action), Some(id)) = (action, current) {
-                act.dispatch((id, action, ActionInput::default()));
-            }
-        });
-        on_cleanup(move || handle.remove());
-    }
+    keyboard_shortcuts(visible_ids, selected, filter, act, next);
 
     view! {
         <PageHeader
@@ -194,42 +152,7 @@ pub fn QueuePage() -> impl IntoView {
             })}
         </Transition>
         <FilterForm filter />
-        <div class="mb-3 flex flex-wrap items-center gap-2 text-sm" class:hidden=!may(Permission::Operate)>
-            <button data-testid="claim-next" class=PRIMARY on:click=move |_| { next.dispatch(filter.get_untracked()); }>
-                "Claim next (n)"
-            </button>
-            <span class="mx-2 text-slate-500 dark:text-slate-400">"|"</span>
-            <span>{move || format!("{} selected:", checked.with(BTreeSet::len))}</span>
-            {[Op::Claim, Op::Accept, Op::Dismiss, Op::Reopen].into_iter().map(|a| view! {
-                <button
-                    class=BUTTON
-                    data-testid=format!("bulk-selected-{}", a.as_str())
-                    prop:disabled=move || checked.with(BTreeSet::is_empty)
-                    on:click=move |_| { bulk.dispatch((Selection::Ids(checked.get_untracked().into_iter().collect()), a)); }
-                >
-                    {a.as_str()}
-                </button>
-            }).collect_view()}
-            <span class="mx-2 text-slate-500 dark:text-slate-400">"|"</span>
-            <span>"Everything matching the filter:"</span>
-            {[Op::Accept, Op::Dismiss].into_iter().map(|a| view! {
-                <button
-                    class=BUTTON
-                    data-testid=format!("bulk-filter-{}", a.as_str())
-                    on:click=move |_| { bulk.dispatch((Selection::Filter(filter.get_untracked()), a)); }
-                >
-                    {a.as_str()}
-                </button>
-            }).collect_view()}
-            <a
-                data-testid="export-csv"
-                class="ml-auto font-medium text-indigo-600 underline dark:text-indigo-400"
-                href=move || format!("/queue/export.csv?{}", query_string(&filter.get()))
-                rel="external"
-            >
-                "Export CSV"
-            </a>
-        </div>
+        {toolbar(filter, checked, bulk, next)}
         {move || notice.get().map(|n| match n {
             Ok(message) => view! { <p data-testid="queue-notice" role="status" class="mb-3 text-sm text-indigo-700 dark:text-indigo-300">{message}</p> }.into_any(),
             Err(error) => view! { <div class="mb-3"><ErrorNotice error /></div> }.into_any(),
@@ -255,6 +178,109 @@ pub fn QueuePage() -> impl IntoView {
             "Keys: j/k move · c claim · a accept · d dismiss · o reopen · n claim next"
         </p>
     }
+}
+
+/// What an operator does to one finding, to a selection, and "claim next".
+type ActOn = Action<(i64, Op, ActionInput), Result<FindingDetail, AppError>>;
+type ActOnMany = Action<(Selection, Op), Result<BulkOutcome, AppError>>;
+type ClaimNext = Action<Filter, Result<Option<FindingDetail>, AppError>>;
+
+/// Above the table: claim next, the bulk actions on the selection and on
+/// the filter, the CSV export.
+fn toolbar(
+    filter: Memo<Filter>,
+    checked: RwSignal<BTreeSet<i64>>,
+    bulk: ActOnMany,
+    next: ClaimNext,
+) -> impl IntoView {
+    view! {
+    <div class="mb-3 flex flex-wrap items-center gap-2 text-sm" class:hidden=!may(Permission::Operate)>
+        <button data-testid="claim-next" class=PRIMARY on:click=move |_| { next.dispatch(filter.get_untracked()); }>
+            "Claim next (n)"
+        </button>
+        <span class="mx-2 text-slate-500 dark:text-slate-400">"|"</span>
+        <span>{move || format!("{} selected:", checked.with(BTreeSet::len))}</span>
+        {[Op::Claim, Op::Accept, Op::Dismiss, Op::Reopen].into_iter().map(|a| view! {
+            <button
+                class=BUTTON
+                data-testid=format!("bulk-selected-{}", a.as_str())
+                prop:disabled=move || checked.with(BTreeSet::is_empty)
+                on:click=move |_| { bulk.dispatch((Selection::Ids(checked.get_untracked().into_iter().collect()), a)); }
+            >
+                {a.as_str()}
+            </button>
+        }).collect_view()}
+        <span class="mx-2 text-slate-500 dark:text-slate-400">"|"</span>
+        <span>"Everything matching the filter:"</span>
+        {[Op::Accept, Op::Dismiss].into_iter().map(|a| view! {
+            <button
+                class=BUTTON
+                data-testid=format!("bulk-filter-{}", a.as_str())
+                on:click=move |_| { bulk.dispatch((Selection::Filter(filter.get_untracked()), a)); }
+            >
+                {a.as_str()}
+            </button>
+        }).collect_view()}
+        <a
+            data-testid="export-csv"
+            class="ml-auto font-medium text-indigo-600 underline dark:text-indigo-400"
+            href=move || format!("/queue/export.csv?{}", query_string(&filter.get()))
+            rel="external"
+        >
+            "Export CSV"
+        </a>
+    </div>
+    }
+}
+
+/// Keyboard: j/k move, c claim, a accept, d dismiss, o reopen, n next
+/// (not while typing in a field).
+#[cfg(feature = "hydrate")]
+fn keyboard_shortcuts(
+    visible_ids: RwSignal<Vec<i64>>,
+    selected: RwSignal<Option<i64>>,
+    filter: Memo<Filter>,
+    act: ActOn,
+    next: ClaimNext,
+) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        use leptos::wasm_bindgen::JsCast;
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let ids = visible_ids.get_untracked();
+        let current = selected.get_untracked();
+        let position = current.and_then(|id| ids.iter().position(|i| *i == id));
+        let action = match ev.key().as_str() {
+            "j" => {
+                let i = position.map_or(0, |p| (p + 1).min(ids.len().saturating_sub(1)));
+                selected.set(ids.get(i).copied());
+                None
+            }
+            "k" => {
+                let i = position.map_or(0, |p| p.saturating_sub(1));
+                selected.set(ids.get(i).copied());
+                None
+            }
+            "n" => {
+                next.dispatch(filter.get_untracked());
+                None
+            }
+            "c" => Some(Op::Claim),
+            "a" => Some(Op::Accept),
+            "d" => Some(Op::Dismiss),
+            "o" => Some(Op::Reopen),
+            _ => None,
+        };
+        if let (Some(action), Some(id)) = (action, current) {
+            act.dispatch((id, action, ActionInput::default()));
+        }
+    });
+    on_cleanup(move || handle.remove());
 }
 
 fn page_is_first(query: &Memo<leptos_router::params::ParamsMap>) -> bool {
@@ -465,7 +491,7 @@ fn findings_table(
 fn DetailPane(
     selected: RwSignal<Option<i64>>,
     version: RwSignal<u64>,
-    act: Action<(i64, Op, ActionInput), Result<FindingDetail, AppError>>,
+    act: ActOn,
 ) -> impl IntoView {
     let detail = Resource::new(
         move || (selected.get(), version.get()),
@@ -491,10 +517,7 @@ fn DetailPane(
     }
 }
 
-fn evidence(
-    detail: FindingDetail,
-    act: Action<(i64, Op, ActionInput), Result<FindingDetail, AppError>>,
-) -> impl IntoView {
+fn evidence(detail: FindingDetail, act: ActOn) -> impl IntoView {
     let f = detail.finding;
     let id = f.id;
     let strategy = RwSignal::new(f.strategy.to_string());
