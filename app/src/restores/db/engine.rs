@@ -247,19 +247,32 @@ pub async fn record(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepor
     retry::when_contended(move || record_once(db, request.clone())).await
 }
 
-async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
-    let started = std::time::Instant::now();
-    let mut tx = db.begin().await?;
-    topology::share_topology(&mut tx).await?;
+/// What a restore goes back to, read and checked under the lock of its
+/// service's row (one restore of a service at a time, and no ingest in
+/// between): 404 for an unknown service or backup, 422 for a `restored_at`
+/// before the backup, in the future, or before the service's last restore.
+struct Point {
+    service: ServiceRef,
+    event_sourced: bool,
+    backup_id: Option<i64>,
+    taken_at: DateTime<Utc>,
+    restored_at: DateTime<Utc>,
+}
+
+async fn locked_point(
+    conn: &mut PgConnection,
+    request: &RestoreRequest,
+) -> Result<Point, AppError> {
     // One restore of a service at a time, and no ingest in between.
     let (service_id, epoch, event_sourced): (i64, i32, bool) = sqlx::query_as(
         "select service_id, epoch, coalesce(pattern = 'event-sourced', false)
          from service where name = $1 for update",
     )
     .bind(&request.service)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| AppError::NotFound(format!("service {:?}", request.service)))?;
+    let service = ServiceRef { service_id, epoch };
 
     let (backup_id, taken_at) = match request.point {
         RestorePoint::Backup(id) => {
@@ -268,7 +281,7 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             )
             .bind(id)
             .bind(service_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| {
                 AppError::NotFound(format!("backup {id} of service {:?}", request.service))
@@ -278,7 +291,7 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
         RestorePoint::At(at) => (None, at),
     };
     let now: DateTime<Utc> = sqlx::query_scalar("select now()")
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
     let restored_at = request.restored_at.unwrap_or(now);
     let invalid = |message: String| AppError::Invalid {
@@ -293,14 +306,34 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
     if restored_at > now {
         return Err(invalid(format!("{restored_at} is in the future")));
     }
-    let service = ServiceRef { service_id, epoch };
-    if let Some(start) = Timeline::of(&mut tx, service).await?.start() {
+    if let Some(start) = Timeline::of(&mut *conn, service).await?.start() {
         if restored_at < start {
             return Err(invalid(format!(
                 "{restored_at} is before the service's last restore ({start}, epoch {epoch})"
             )));
         }
     }
+    Ok(Point {
+        service,
+        event_sourced,
+        backup_id,
+        taken_at,
+        restored_at,
+    })
+}
+
+async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreReport, AppError> {
+    let started = std::time::Instant::now();
+    let mut tx = db.begin().await?;
+    topology::share_topology(&mut tx).await?;
+    let Point {
+        service,
+        event_sourced,
+        backup_id,
+        taken_at,
+        restored_at,
+    } = locked_point(&mut tx, &request).await?;
+    let (service_id, epoch) = (service.service_id, service.epoch);
 
     // One set-based statement over a million references: hash tables and
     // sorts that spill to disk at the default 4 MB of work memory. The
