@@ -78,3 +78,16 @@ async fn the_site_root_serves_the_favicon_and_robots_txt_to_anyone(pool: PgPool)
     let login = browser.get("/login").await.text().await.unwrap();
     assert!(login.contains(r#"href="/favicon.svg""#));
 }
+
+#[sqlx::test]
+async fn the_queue_page_reads_its_address_as_the_api_does(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let browser = Browser::signed_in(&app, &pool, "quinn", Role::Viewer).await;
+    // The API refuses a bad number with a 422 naming it; the page says so
+    // instead of dropping the value.
+    let api = browser.get("/api/v1/findings?restore=abc").await;
+    assert_eq!(api.status(), 422);
+    let page = browser.get("/queue?restore=abc").await.text().await.unwrap();
+    assert!(page.contains(r#"data-testid="bad-filter""#), "no error shown");
+    assert!(page.contains("is not a number"), "{page}");
+}

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use super::vocabulary::{FindingKind, FindingStatus, Strategy};
+use crate::error::AppError;
 
 use crate::restores::model::Amnesia;
 
@@ -195,6 +196,46 @@ pub struct CountRow {
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub status: FindingStatus,
     pub count: i64,
+}
+
+/// The queue's filter and page from a query string's values (`value` of
+/// a parameter's name), as the API and the queue page both read them: an
+/// empty value is no value, and a bad one is a 422 that names it.
+pub fn read_query(value: impl Fn(&str) -> Option<String>) -> Result<(Filter, Page), AppError> {
+    let text = |name: &str| value(name).filter(|v| !v.is_empty());
+    let number = |name: &str| -> Result<Option<i64>, AppError> {
+        text(name)
+            .map(|v| {
+                v.parse().map_err(|_| AppError::Invalid {
+                    field: name.into(),
+                    message: format!("{v:?} is not a number"),
+                })
+            })
+            .transpose()
+    };
+    let newest_first = match text("order").as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(AppError::Invalid {
+                field: "order".into(),
+                message: format!("{other:?}: asc or desc"),
+            })
+        }
+    };
+    let filter = Filter {
+        restore: number("restore")?,
+        kind: text("kind"),
+        status: text("status"),
+        service: text("service"),
+        relation: text("relation"),
+    };
+    let page = Page {
+        after: number("after")?,
+        limit: number("limit")?,
+        newest_first,
+    };
+    Ok((filter, page))
 }
 
 /// Which findings a bulk action covers: a selection, or a whole filter.

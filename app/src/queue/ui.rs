@@ -16,8 +16,8 @@ use super::api::{
     ActOnFinding,
 };
 use super::model::{
-    Action as Op, ActionInput, BulkOutcome, CountRow, Filter, Finding, FindingDetail, FindingKind,
-    FindingPage, FindingStatus, Page, Selection, Strategy,
+    read_query, Action as Op, ActionInput, BulkOutcome, CountRow, Filter, Finding, FindingDetail,
+    FindingKind, FindingPage, FindingStatus, Page, Selection, Strategy,
 };
 use crate::accounts::{csrf::CsrfField, model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
@@ -51,25 +51,18 @@ fn on_live_change(changed: impl Fn() + 'static) {
 #[component]
 pub fn QueuePage() -> impl IntoView {
     let query = use_query_map();
-    let filter = Memo::new(move |_| {
-        query.with(|q| {
-            let text = |k: &str| q.get(k).filter(|v| !v.is_empty());
-            Filter {
-                restore: text("restore").and_then(|v| v.parse().ok()),
-                kind: text("kind"),
-                status: text("status"),
-                service: text("service"),
-                relation: text("relation"),
-            }
-        })
-    });
+    // The address read as the API reads it: a bad value is shown above the
+    // list (which then ignores the whole filter), never silently dropped.
+    let read = Memo::new(move |_| query.with(|q| read_query(|name| q.get(name))));
+    let filter =
+        Memo::new(move |_| read.with(|r| r.as_ref().map(|(f, _)| f.clone()).unwrap_or_default()));
     let page = Memo::new(move |_| {
-        query.with(|q| Page {
-            after: q.get("after").and_then(|v| v.parse().ok()),
+        read.with(|r| Page {
             limit: Some(25),
-            newest_first: q.get("order").as_deref() == Some("desc"),
+            ..r.as_ref().map(|(_, p)| *p).unwrap_or_default()
         })
     });
+    let bad_address = move || read.with(|r| r.as_ref().err().cloned());
     // Bumped by live events and by this operator's own actions.
     let version = RwSignal::new(0u64);
     #[cfg(feature = "hydrate")]
@@ -152,6 +145,7 @@ pub fn QueuePage() -> impl IntoView {
             })}
         </Transition>
         <FilterForm filter />
+        {move || bad_address().map(|error| view! { <div class="mb-3" data-testid="bad-filter"><ErrorNotice error /></div> })}
         {toolbar(filter, checked, bulk, next)}
         {move || notice.get().map(|n| match n {
             Ok(message) => view! { <p data-testid="queue-notice" role="status" class="mb-3 text-sm text-indigo-700 dark:text-indigo-300">{message}</p> }.into_any(),

@@ -7,8 +7,8 @@ use app::{
     queue::{
         db,
         model::{
-            Action, ActionInput, BulkOutcome, CountRow, Filter, FindingDetail, FindingPage, Page,
-            Selection,
+            read_query, Action, ActionInput, BulkOutcome, CountRow, Filter, FindingDetail,
+            FindingPage, Page, Selection,
         },
     },
     state::AppState,
@@ -66,45 +66,23 @@ pub(crate) struct FindingQuery {
     order: Option<String>,
 }
 
-/// The filter and page from the query string; a bad value is a 422 that
-/// names the parameter.
+/// The filter and page from the query string (`queue::model::read_query`,
+/// the queue page's own reading): a bad value is a 422 naming it.
 pub(crate) fn filter_and_page(query: &FindingQuery) -> Result<(Filter, Page), AppError> {
-    let number = |name: &str, value: &Option<String>| -> Result<Option<i64>, AppError> {
-        value
-            .as_ref()
-            .filter(|v| !v.is_empty())
-            .map(|v| {
-                v.parse().map_err(|_| AppError::Invalid {
-                    field: name.into(),
-                    message: format!("{v:?} is not a number"),
-                })
-            })
-            .transpose()
-    };
-    let text = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
-    let newest_first = match query.order.as_deref() {
-        None | Some("") | Some("asc") => false,
-        Some("desc") => true,
-        Some(other) => {
-            return Err(AppError::Invalid {
-                field: "order".into(),
-                message: format!("{other:?}: asc or desc"),
-            })
+    read_query(|name| {
+        match name {
+            "restore" => &query.restore,
+            "kind" => &query.kind,
+            "status" => &query.status,
+            "service" => &query.service,
+            "relation" => &query.relation,
+            "after" => &query.after,
+            "limit" => &query.limit,
+            "order" => &query.order,
+            _ => &None,
         }
-    };
-    let filter = Filter {
-        restore: number("restore", &query.restore)?,
-        kind: text(&query.kind),
-        status: text(&query.status),
-        service: text(&query.service),
-        relation: text(&query.relation),
-    };
-    let page = Page {
-        after: number("after", &query.after)?,
-        limit: number("limit", &query.limit)?,
-        newest_first,
-    };
-    Ok((filter, page))
+        .clone()
+    })
 }
 
 /// A page of findings under the filter (keyset pagination: pass `next` as
