@@ -3,12 +3,12 @@
 //! live in the `app` crate so that the browser build shares their types.
 
 pub mod accounts;
+pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod generate;
 pub mod observe;
 pub mod routes;
-pub mod security;
 pub mod startup;
 pub mod telemetry;

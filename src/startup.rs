@@ -15,7 +15,7 @@ use tower_http::{
     timeout::TimeoutLayer,
 };
 
-use crate::{accounts, cli::Cli, db, demo, observe, routes, security};
+use crate::{accounts, auth, cli::Cli, db, demo, observe, routes};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -30,8 +30,8 @@ pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let live = routes::live::Live::start(state.pool.clone());
-    let sessions = security::session_layer(&state);
-    let headers = security::headers()
+    let sessions = auth::web::session_layer(&state);
+    let headers = auth::web::headers()
         .map(|(name, value)| SetResponseHeaderLayer::if_not_present(name, value));
     let [csp, nosniff, frames, referrer] = headers;
     Router::new()
@@ -45,9 +45,9 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Innermost first: who is signed in needs the session; the CSRF
         // check runs before either touches the store.
-        .layer(from_fn_with_state(state.clone(), security::signed_in))
+        .layer(from_fn_with_state(state.clone(), auth::web::signed_in))
         .layer(sessions)
-        .layer(from_fn_with_state(state.clone(), security::csrf_check))
+        .layer(from_fn_with_state(state.clone(), auth::web::csrf_check))
         .with_state(state)
         .layer(axum::Extension(live))
         .layer(axum::middleware::from_fn(observe::requests))
@@ -84,7 +84,7 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
         demo::load_if_empty(&pool).await?;
         accounts::demo_logins(&pool).await?;
     }
-    security::spawn_session_cleanup(pool.clone());
+    auth::web::spawn_session_cleanup(pool.clone());
     if cli.scan_interval > 0 {
         tokio::spawn(periodic_scan(
             pool.clone(),

@@ -60,7 +60,7 @@ pub fn router() -> Router<app::state::AppState> {
 
 /// `text/event-stream`: one `findings` event per change (bursts coalesce).
 async fn findings(
-    _: super::api::auth::Reader,
+    _: crate::auth::api::Reader,
     Extension(live): Extension<Live>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = live.0.subscribe();

@@ -87,7 +87,15 @@ async fn the_queue_page_reads_its_address_as_the_api_does(pool: PgPool) {
     // instead of dropping the value.
     let api = browser.get("/api/v1/findings?restore=abc").await;
     assert_eq!(api.status(), 422);
-    let page = browser.get("/queue?restore=abc").await.text().await.unwrap();
-    assert!(page.contains(r#"data-testid="bad-filter""#), "no error shown");
+    let page = browser
+        .get("/queue?restore=abc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"data-testid="bad-filter""#),
+        "no error shown"
+    );
     assert!(page.contains("is not a number"), "{page}");
 }

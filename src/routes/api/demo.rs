@@ -6,7 +6,8 @@ use app::state::AppState;
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{auth::Admin, error::ErrorBody, ApiError};
+use super::{error::ErrorBody, ApiError};
+use crate::auth::api::Admin;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(load))

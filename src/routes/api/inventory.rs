@@ -22,10 +22,9 @@ use utoipa_axum::{
     routes,
 };
 
-use super::{
-    auth::{Admin, Caller, Operator},
-    utf8, ApiError,
-};
+use crate::auth::api::{Admin, Caller, Operator};
+
+use super::{utf8, ApiError};
 
 /// One request's events are applied in one transaction; beyond this size a
 /// service should split its batch (or send a snapshot).

@@ -5,7 +5,6 @@
 //! on the handler, registered with `routes!`), so the document served at
 //! `/api/v1/openapi.json` is generated from the same code that routes.
 
-pub mod auth;
 mod demo;
 mod document;
 mod error;

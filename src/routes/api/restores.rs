@@ -23,10 +23,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    auth::{Operator, Reader},
-    parse_id, ApiError,
-};
+use crate::auth::api::{Operator, Reader};
+
+use super::{parse_id, ApiError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -23,11 +23,9 @@ use utoipa_axum::{
     routes,
 };
 
-use super::{
-    auth::{Architect, Reader},
-    error::ErrorBody,
-    utf8, ApiError,
-};
+use crate::auth::api::{Architect, Reader};
+
+use super::{error::ErrorBody, utf8, ApiError};
 
 /// A topology of 5,000 services and 50,000 relations is about 6 MiB of YAML.
 const TOPOLOGY_BODY_LIMIT: usize = 16 * 1024 * 1024;

@@ -13,7 +13,8 @@ use axum::{body::Bytes, extract::State, http::StatusCode, Json};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{auth::Admin, error::ErrorBody, ApiError};
+use super::{error::ErrorBody, ApiError};
+use crate::auth::api::Admin;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, create))

@@ -15,8 +15,9 @@ use app::{
 };
 use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
 
-use super::ApiError;
-use crate::{observe::attribute, security::constant_time_eq};
+use super::web::constant_time_eq;
+use crate::observe::attribute;
+use crate::routes::api::ApiError;
 
 /// Who is calling.
 pub enum Caller {
