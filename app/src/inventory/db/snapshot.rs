@@ -206,6 +206,29 @@ async fn compare(
     histories: Histories,
 ) -> Result<usize, AppError> {
     changes::track(&mut *conn).await?;
+    stage(conn, rows).await?;
+    // Every join of the difference is one set against another. Right after a
+    // large load the planner's statistics of the inventory lag behind
+    // (autovacuum has not analysed the new rows yet) and it picks nested
+    // loops over what it believes are empty tables: a 150k-row snapshot took
+    // 20 minutes instead of seconds. Hash and merge joins are right at every
+    // size here. Disabling a plan kind adds 10^10 to the cost of any plan
+    // still using one (the chains' index probes must), which passes the
+    // thresholds of JIT compilation with inlining and optimisation: that
+    // cost more than the statements it compiled.
+    for setting in ["set local enable_nestloop = off", "set local jit = off"] {
+        sqlx::query(setting).execute(&mut *conn).await?;
+    }
+
+    write_entities(conn, service, at, epoch_start, histories).await?;
+    write_references(conn, service, at, histories).await?;
+    changes::follow(&mut *conn, service, histories).await?;
+    changes::close_amnesia(&mut *conn, service).await?;
+    changes::count(conn).await
+}
+
+/// The snapshot into staging tables, COPYed and analysed.
+async fn stage(conn: &mut PgConnection, rows: &Rows<'_>) -> Result<(), AppError> {
     // Staging tables without indexes or constraints: COPY at full speed.
     for table in [
         "create temp table snapshot_entity (key text collate \"C\", updated_at timestamptz, data jsonb)
@@ -235,20 +258,17 @@ async fn compare(
     for table in ["analyze snapshot_entity", "analyze snapshot_reference"] {
         sqlx::query(table).execute(&mut *conn).await?;
     }
+    Ok(())
+}
 
-    // Every join of the difference is one set against another. Right after a
-    // large load the planner's statistics of the inventory lag behind
-    // (autovacuum has not analysed the new rows yet) and it picks nested
-    // loops over what it believes are empty tables: a 150k-row snapshot took
-    // 20 minutes instead of seconds. Hash and merge joins are right at every
-    // size here. Disabling a plan kind adds 10^10 to the cost of any plan
-    // still using one (the chains' index probes must), which passes the
-    // thresholds of JIT compilation with inlining and optimisation: that
-    // cost more than the statements it compiled.
-    for setting in ["set local enable_nestloop = off", "set local jit = off"] {
-        sqlx::query(setting).execute(&mut *conn).await?;
-    }
-
+/// The entities' difference, into their versions and the change table.
+async fn write_entities(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    at: DateTime<Utc>,
+    epoch_start: Option<DateTime<Utc>>,
+    histories: Histories,
+) -> Result<(), AppError> {
     // Entities: new or changed ones get their reported version, the live
     // ones the snapshot lacks a deletion at `at`.
     // After a restore, a line with another time than the entity's current
@@ -295,7 +315,16 @@ async fn compare(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
 
+/// The references' difference, into their versions and the change table.
+async fn write_references(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+    at: DateTime<Utc>,
+    histories: Histories,
+) -> Result<(), AppError> {
     // References: new or re-observed ones added at `at` (in the primary
     // key's order, so the index is written page after page), live ones the
     // snapshot lacks removed at `at`. A service that held no references
@@ -355,8 +384,5 @@ async fn compare(
         .execute(&mut *conn)
         .await?;
     }
-
-    changes::follow(&mut *conn, service, histories).await?;
-    changes::close_amnesia(&mut *conn, service).await?;
-    changes::count(conn).await
+    Ok(())
 }

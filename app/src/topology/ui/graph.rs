@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
-use crate::topology::model::Picture;
+use crate::topology::model::{Picture, PictureCluster, PictureEdge, PictureNode};
 
 /// Fills for lockstep groups; a group keeps its colour in the boxes and in
 /// the shaded rectangle behind them.
@@ -101,138 +101,149 @@ pub fn TopologyGraph(
                         <path d="M 0 5 L 5 0 L 10 5 L 5 10 z" fill="#64748b" />
                     </marker>
                 </defs>
-                {clusters
-                    .into_iter()
-                    .map(|c| {
-                        let mut members: Vec<&str> = nodes
-                            .iter()
-                            .filter(|n| n.group == c.group)
-                            .map(|n| n.name.as_str())
-                            .collect();
-                        members.sort_unstable();
-                        let members = members.join(" ");
-                        view! {
-                            <rect
-                                data-testid="graph-cluster"
-                                data-members=members
-                                x=c.x
-                                y=c.y
-                                width=c.w
-                                height=c.h
-                                rx="12"
-                                fill=fill(c.group)
-                                fill-opacity="0.12"
-                                stroke=fill(c.group)
-                                stroke-opacity="0.5"
-                            />
-                        }
-                    })
-                    .collect_view()}
-                {edges
-                    .into_iter()
-                    .map(|e| {
-                        let title = e.relation.clone();
-                        view! {
-                            <path
-                                data-testid="graph-edge"
-                                data-relation=e.relation.clone()
-                                data-policy=if e.lockstep { "lockstep" } else { "tolerate" }
-                                d=e.path
-                                fill="none"
-                                stroke="#64748b"
-                                stroke-width="1.5"
-                                stroke-dasharray=if e.lockstep { "none" } else { "6 4" }
-                                marker-end="url(#arrow-end)"
-                                marker-start=if e.mirror { "url(#mirror-start)" } else { "" }
-                            >
-                                <title>{title}</title>
-                            </path>
-                        }
-                    })
-                    .collect_view()}
-                {nodes
-                    .into_iter()
-                    .map(|n| {
-                        let anchor = format!("service-{}", n.name);
-                        let service = n.name.clone();
-                        let aria = format!("Open service {}", n.name);
-                        let open = move || {
-                            let _ = window().location().set_hash(&anchor);
-                        };
-                        let open_on_enter = open.clone();
-                        let relate_from = n.name.clone();
-                        let relate_label = format!("Add a relation from {}", n.name);
-                        let relate_title = relate_label.clone();
-                        let (plus_x, plus_y) = (n.x + n.w - 2.0, n.y + 2.0);
-                        // A <g> rather than an SVG <a>: elements created after
-                        // hydration would get the HTML <a> and not render.
-                        view! {
-                            <g
-                                role="link"
-                                tabindex="0"
-                                aria-label=aria
-                                class="cursor-pointer focus:outline-none"
-                                data-testid="graph-node"
-                                data-service=service
-                                on:pointerdown=|ev| ev.stop_propagation()
-                                on:click=move |_| open()
-                                on:keydown=move |ev| {
-                                    if ev.key() == "Enter" {
-                                        open_on_enter();
-                                    }
-                                }
-                            >
-                                <rect
-                                    x=n.x
-                                    y=n.y
-                                    width=n.w
-                                    height=n.h
-                                    rx="8"
-                                    fill=fill(n.group)
-                                    fill-opacity="0.9"
-                                />
-                                <text
-                                    x=n.x + n.w / 2.0
-                                    y=n.y + 18.0
-                                    text-anchor="middle"
-                                    fill="white"
-                                    font-size="13"
-                                    font-weight="600"
-                                >
-                                    {n.name}
-                                </text>
-                                <text
-                                    x=n.x + n.w / 2.0
-                                    y=n.y + 34.0
-                                    text-anchor="middle"
-                                    fill="white"
-                                    fill-opacity="0.85"
-                                    font-size="11"
-                                >
-                                    {n.label}
-                                </text>
-                            </g>
-                            <g
-                                role="button"
-                                tabindex="0"
-                                aria-label=relate_label
-                                data-testid="graph-relate"
-                                class="cursor-pointer"
-                                class:hidden=!crate::accounts::ui::may(crate::accounts::model::Permission::Design)
-                                on:pointerdown=|ev| ev.stop_propagation()
-                                on:click=move |_| on_relate.run(relate_from.clone())
-                            >
-                                <title>{relate_title}</title>
-                                <circle cx=plus_x cy=plus_y r="9" fill="white" stroke="#64748b" />
-                                <text x=plus_x y=plus_y + 4.0 text-anchor="middle" font-size="13" fill="#334155">
-                                    "+"
-                                </text>
-                            </g>
-                        }
-                    })
-                    .collect_view()}
+                {clusters_view(clusters, &nodes)}
+                {edges_view(edges)}
+                {nodes.into_iter().map(|n| node_view(n, on_relate)).collect_view()}
             </svg>
         </figure>
+    }
+}
+
+/// The lockstep groups, shaded behind their members.
+fn clusters_view(clusters: Vec<PictureCluster>, nodes: &[PictureNode]) -> impl IntoView {
+    clusters
+        .into_iter()
+        .map(|c| {
+            let mut members: Vec<&str> = nodes
+                .iter()
+                .filter(|n| n.group == c.group)
+                .map(|n| n.name.as_str())
+                .collect();
+            members.sort_unstable();
+            let members = members.join(" ");
+            view! {
+                <rect
+                    data-testid="graph-cluster"
+                    data-members=members
+                    x=c.x
+                    y=c.y
+                    width=c.w
+                    height=c.h
+                    rx="12"
+                    fill=fill(c.group)
+                    fill-opacity="0.12"
+                    stroke=fill(c.group)
+                    stroke-opacity="0.5"
+                />
+            }
+        })
+        .collect_view()
+}
+
+/// The relations: solid for lockstep, dashed for tolerated, a diamond at
+/// a mirror's source.
+fn edges_view(edges: Vec<PictureEdge>) -> impl IntoView {
+    edges
+        .into_iter()
+        .map(|e| {
+            let title = e.relation.clone();
+            view! {
+                <path
+                    data-testid="graph-edge"
+                    data-relation=e.relation.clone()
+                    data-policy=if e.lockstep { "lockstep" } else { "tolerate" }
+                    d=e.path
+                    fill="none"
+                    stroke="#64748b"
+                    stroke-width="1.5"
+                    stroke-dasharray=if e.lockstep { "none" } else { "6 4" }
+                    marker-end="url(#arrow-end)"
+                    marker-start=if e.mirror { "url(#mirror-start)" } else { "" }
+                >
+                    <title>{title}</title>
+                </path>
+            }
+        })
+        .collect_view()
+}
+
+/// A service's box (a link to its row) and its "+" (a relation from it).
+fn node_view(n: PictureNode, on_relate: Callback<String>) -> impl IntoView {
+    let anchor = format!("service-{}", n.name);
+    let service = n.name.clone();
+    let aria = format!("Open service {}", n.name);
+    let open = move || {
+        let _ = window().location().set_hash(&anchor);
+    };
+    let open_on_enter = open.clone();
+    let relate_from = n.name.clone();
+    let relate_label = format!("Add a relation from {}", n.name);
+    let relate_title = relate_label.clone();
+    let (plus_x, plus_y) = (n.x + n.w - 2.0, n.y + 2.0);
+    // A <g> rather than an SVG <a>: elements created after
+    // hydration would get the HTML <a> and not render.
+    view! {
+        <g
+            role="link"
+            tabindex="0"
+            aria-label=aria
+            class="cursor-pointer"
+            data-testid="graph-node"
+            data-service=service
+            on:pointerdown=|ev| ev.stop_propagation()
+            on:click=move |_| open()
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" {
+                    open_on_enter();
+                }
+            }
+        >
+            <rect
+                x=n.x
+                y=n.y
+                width=n.w
+                height=n.h
+                rx="8"
+                fill=fill(n.group)
+                fill-opacity="0.9"
+            />
+            <text
+                x=n.x + n.w / 2.0
+                y=n.y + 18.0
+                text-anchor="middle"
+                fill="white"
+                font-size="13"
+                font-weight="600"
+            >
+                {n.name}
+            </text>
+            <text
+                x=n.x + n.w / 2.0
+                y=n.y + 34.0
+                text-anchor="middle"
+                fill="white"
+                fill-opacity="0.85"
+                font-size="11"
+            >
+                {n.label}
+            </text>
+        </g>
+        <g
+            role="button"
+            tabindex="0"
+            aria-label=relate_label
+            data-testid="graph-relate"
+            class="cursor-pointer"
+            class:hidden=!crate::accounts::ui::may(crate::accounts::model::Permission::Design)
+            on:pointerdown=|ev| ev.stop_propagation()
+            on:click=move |_| on_relate.run(relate_from.clone())
+        >
+            <title>{relate_title}</title>
+            <circle cx=plus_x cy=plus_y r="9" fill="white" stroke="#64748b" />
+            <text x=plus_x y=plus_y + 4.0 text-anchor="middle" font-size="13" fill="#334155">
+                "+"
+            </text>
+        </g>
     }
 }
 
