@@ -12,8 +12,12 @@ macro_rules! wire_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        // The wire names are the variants' in snake case (the round-trip
+        // test holds `$wire` to it): an attribute the OpenAPI derive reads
+        // too, where a per-variant rename from a macro argument is lost.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+            $($(#[$vmeta])* $variant),+
         }
 
         impl $name {
