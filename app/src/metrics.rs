@@ -87,7 +87,15 @@ pub struct Metrics {
     queue: Family<QueueLabels, Gauge>,
     claims: Gauge,
     pool: Family<PoolLabels, Gauge>,
+    collector_seen: Family<ServiceLabels, FloatGauge>,
+    collector_rows: Family<ServiceLabels, Gauge>,
+    collector_lag: Family<ServiceLabels, FloatGauge>,
+    collector_error: Family<ServiceLabels, FloatGauge>,
+    suspected: Family<ServiceLabels, Gauge>,
 }
+
+/// A gauge of seconds (timestamps, lags).
+type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
@@ -148,6 +156,36 @@ impl Metrics {
             "Database pool connections by state (in_use, idle)",
             pool.clone(),
         );
+        let collector_seen = Family::<ServiceLabels, FloatGauge>::default();
+        registry.register(
+            "collector_last_seen_timestamp_seconds",
+            "When the service's collector last reported (read when scraped)",
+            collector_seen.clone(),
+        );
+        let collector_rows = Family::<ServiceLabels, Gauge>::default();
+        registry.register(
+            "collector_rows",
+            "Rows the service's collector has reported in all (read when scraped)",
+            collector_rows.clone(),
+        );
+        let collector_lag = Family::<ServiceLabels, FloatGauge>::default();
+        registry.register(
+            "collector_lag_seconds",
+            "How far behind the service's newest write its collector's last report was",
+            collector_lag.clone(),
+        );
+        let collector_error = Family::<ServiceLabels, FloatGauge>::default();
+        registry.register(
+            "collector_last_error_timestamp_seconds",
+            "When the service's collector last reported an error (read when scraped)",
+            collector_error.clone(),
+        );
+        let suspected = Family::<ServiceLabels, Gauge>::default();
+        registry.register(
+            "suspected_restores_open",
+            "Suspected restores of the service not yet recorded or dismissed (read when scraped)",
+            suspected.clone(),
+        );
         registry.register(
             "build",
             "The running build",
@@ -166,6 +204,11 @@ impl Metrics {
             queue,
             claims,
             pool,
+            collector_seen,
+            collector_rows,
+            collector_lag,
+            collector_error,
+            suspected,
         }
     }
 
@@ -249,9 +292,47 @@ impl Metrics {
             }
             Err(error) => tracing::warn!(%error, "metrics: reading the queue size"),
         }
+        self.read_collectors(db).await;
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         text
+    }
+
+    /// The collectors' progress and the open suspected restores, as the
+    /// database holds them.
+    async fn read_collectors(&self, db: &PgPool) {
+        for family in [&self.collector_seen, &self.collector_lag, &self.collector_error] {
+            family.clear();
+        }
+        self.collector_rows.clear();
+        self.suspected.clear();
+        let seconds = |t: chrono::DateTime<chrono::Utc>| t.timestamp_micros() as f64 / 1e6;
+        match crate::inventory::db::collectors::all(db).await {
+            Ok(collectors) => {
+                for c in collectors {
+                    let labels = ServiceLabels { service: c.service };
+                    self.collector_seen
+                        .get_or_create(&labels)
+                        .set(seconds(c.last_seen_at));
+                    self.collector_rows.get_or_create(&labels).set(c.rows_sent);
+                    if let Some(lag) = c.lag_seconds {
+                        self.collector_lag.get_or_create(&labels).set(lag);
+                    }
+                    if let Some(at) = c.last_error_at {
+                        self.collector_error.get_or_create(&labels).set(seconds(at));
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "metrics: reading the collectors"),
+        }
+        match crate::restores::db::suspected::open_per_service(db).await {
+            Ok(rows) => {
+                for (service, n) in rows {
+                    self.suspected.get_or_create(&ServiceLabels { service }).set(n);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "metrics: reading the suspected restores"),
+        }
     }
 }

@@ -78,3 +78,22 @@ pub struct EntityDetail {
     pub versions: Vec<EntityVersion>,
     pub referrers: Vec<Referrer>,
 }
+
+/// Where a service's collector (`lockstep collect`) is, as it last said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
+pub struct CollectorStatus {
+    pub service: String,
+    /// The collector's name (its host and config, by default).
+    pub collector: String,
+    pub last_seen_at: DateTime<Utc>,
+    /// Rows it has reported in all.
+    pub rows_sent: i64,
+    /// How far behind the service's newest write its last report was.
+    pub lag_seconds: Option<f64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Its resume point per source, opaque to Lockstep.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub watermarks: serde_json::Value,
+}

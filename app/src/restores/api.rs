@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::model::{RestoreProgress, RestoreReport};
+use super::model::{RestoreProgress, RestoreReport, SuspectedRestore};
 use crate::error::AppError;
 use crate::inventory::model::BackupRow;
 
@@ -111,4 +111,31 @@ fn parse_time(at: &str, field: &str) -> Result<chrono::DateTime<chrono::Utc>, Ap
             field: field.into(),
             message: format!("{at:?} is not a time (2026-11-23T02:00)"),
         })
+}
+
+/// Every open suspected restore (spec §9), newest first.
+#[server(prefix = "/api/fn", endpoint = "suspected_restores", client = crate::accounts::csrf::CsrfClient)]
+pub async fn suspected_restores() -> Result<Vec<SuspectedRestore>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
+    crate::error::with_status(super::db::suspected::open(&crate::state::db()?).await)
+}
+
+/// Records a suspected restore as the restore it suspects.
+#[server(prefix = "/api/fn", endpoint = "record_suspected_restore", client = crate::accounts::csrf::CsrfClient)]
+pub async fn record_suspected_restore(service: String, id: i64) -> Result<RestoreReport, AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
+    crate::error::with_status(
+        super::db::suspected::record(&crate::state::db()?, &service, id, &user.name).await,
+    )
+}
+
+/// Sets a suspected restore aside: it was not a restore.
+#[server(prefix = "/api/fn", endpoint = "dismiss_suspected_restore", client = crate::accounts::csrf::CsrfClient)]
+pub async fn dismiss_suspected_restore(service: String, id: i64) -> Result<(), AppError> {
+    let user =
+        crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
+    crate::error::with_status(
+        super::db::suspected::dismiss(&crate::state::db()?, &service, id, &user.name).await,
+    )
 }

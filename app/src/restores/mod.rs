@@ -7,6 +7,7 @@ pub mod db;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod progress;
+mod suspicions;
 mod ui;
 
 pub use ui::RestoresPage;

@@ -77,3 +77,37 @@ impl RestoreReport {
         self.counts.values().sum()
     }
 }
+
+/// What a collected snapshot showed: entities Lockstep had that are gone
+/// without a delete (`vanished`), and entities back at an older version than
+/// Lockstep had seen (`regressed`); `first_lost_at` is the oldest write the
+/// regression lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Evidence {
+    pub vanished: i64,
+    pub regressed: i64,
+    pub first_lost_at: DateTime<Utc>,
+}
+
+/// A restore Lockstep suspects from a collected snapshot (spec §9), with the
+/// recorded backup it most likely came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
+pub struct SuspectedRestore {
+    pub id: i64,
+    pub service: String,
+    /// When a snapshot first showed the regression: the restore's
+    /// `restored_at` when it is recorded.
+    pub seen_at: DateTime<Utc>,
+    /// The latest snapshot that still showed it.
+    pub last_seen_at: DateTime<Utc>,
+    pub backup_id: Option<i64>,
+    /// When that backup was taken.
+    pub taken_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub evidence: Evidence,
+    /// `open`, `recorded` (as `restore_id`) or `dismissed`.
+    pub status: String,
+    pub restore_id: Option<i64>,
+}

@@ -5,7 +5,11 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::api::{restore_choices, restore_history, running_restore, RecordRestore};
+use super::api::{
+    restore_choices, restore_history, running_restore, DismissSuspectedRestore, RecordRestore,
+    RecordSuspectedRestore,
+};
+use super::suspicions::SuspectedRestores;
 use super::model::{RestoreProgress, RestoreReport};
 use crate::accounts::csrf::CsrfField;
 use crate::accounts::{model::Permission, ui::may};
@@ -23,7 +27,12 @@ pub(crate) fn when(t: DateTime<Utc>) -> String {
 pub fn RestoresPage() -> impl IntoView {
     let query = use_query_map();
     let record = ServerAction::<RecordRestore>::new();
-    let history = Resource::new(move || record.version().get(), |_| restore_history());
+    let record_suspected = ServerAction::<RecordSuspectedRestore>::new();
+    let dismiss_suspected = ServerAction::<DismissSuspectedRestore>::new();
+    let history = Resource::new(
+        move || (record.version().get(), record_suspected.version().get()),
+        |_| restore_history(),
+    );
     let choices = Resource::new(|| (), |_| restore_choices());
     let service = RwSignal::new(query.with_untracked(|q| q.get("service").unwrap_or_default()));
 
@@ -32,6 +41,7 @@ pub fn RestoresPage() -> impl IntoView {
             title="Restores"
             subtitle="Drill a restore first: Lockstep computes what it would break from the inventory's history and changes nothing. Record the real one to fill the queue."
         />
+        <SuspectedRestores record=record_suspected dismiss=dismiss_suspected />
         <section class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
             <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading services…"</p> }>
                 {move || Suspend::new(async move {

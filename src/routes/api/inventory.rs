@@ -1,10 +1,12 @@
-//! The services' side of the API: events, backups, tokens.
+//! The services' side of the API: events, snapshots, backups, tokens, and
+//! what their collectors report about themselves.
 
 use app::{
     error::AppError,
     inventory::{
-        db::{self, scan, snapshot, tokens},
+        db::{self, collectors, scan, snapshot, tokens},
         events,
+        model::CollectorStatus,
     },
     metrics::METRICS,
     state::AppState,
@@ -39,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_backup))
         .routes(routes!(post_token))
         .routes(routes!(post_scan))
+        .routes(routes!(put_collector, get_collector))
 }
 
 /// The service in the path.
@@ -207,4 +210,55 @@ async fn post_token(
             token,
         }),
     ))
+}
+
+/// A collector's report of its own progress (rows, lag, last error) and
+/// resume point; with the service's token.
+#[utoipa::path(
+    put,
+    path = "/api/v1/services/{service}/collector",
+    tag = "inventory",
+    params(("service" = String, Path, description = SERVICE)),
+    request_body = collectors::Report,
+    responses((status = 204, description = "Kept"))
+)]
+async fn put_collector(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let service = db::find_service(&state.pool, &name).await?;
+    caller.may_write(service.service_id)?;
+    let report: collectors::Report =
+        serde_json::from_slice(&body).map_err(|error| AppError::Invalid {
+            field: "body".into(),
+            message: format!(
+                "expected {{\"collector\": string, \"rows\"?: n, \"lag_seconds\"?: n, \"error\"?: string, \"watermarks\"?: {{}}}}: {error}"
+            ),
+        })?;
+    collectors::report(&state.pool, service, &report, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the service's collector last reported (404 before its first
+/// report): a collector reads its watermarks back when it starts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{service}/collector",
+    tag = "inventory",
+    params(("service" = String, Path, description = SERVICE)),
+    responses((status = 200, description = "The collector's last report", body = CollectorStatus))
+)]
+async fn get_collector(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<CollectorStatus>, ApiError> {
+    let service = db::find_service(&state.pool, &name).await?;
+    caller.may_write(service.service_id)?;
+    collectors::of_service(&state.pool, service)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("a collector of {name:?}")).into())
 }

@@ -1,14 +1,15 @@
 //! Restores and drills: `POST /api/v1/services/{service}/restores`, and the
-//! restore history.
+//! restore history, and the restores a collected snapshot made Lockstep
+//! suspect (spec §9).
 
 use app::{
     error::AppError,
     restores::{
         db::{
             engine::{self, RestorePoint, RestoreRequest},
-            history,
+            history, suspected,
         },
-        model::{RestoreProgress, RestoreReport},
+        model::{RestoreProgress, RestoreReport, SuspectedRestore},
         progress,
     },
     state::AppState,
@@ -33,6 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_progress))
         .routes(routes!(list_restores))
         .routes(routes!(get_restore))
+        .routes(routes!(list_suspected))
+        .routes(routes!(record_suspected))
+        .routes(routes!(dismiss_suspected))
 }
 
 /// Exactly one of `backup_id` and `taken_at`.
@@ -142,4 +146,65 @@ async fn get_restore(
     Path(id): Path<String>,
 ) -> Result<Json<RestoreReport>, ApiError> {
     Ok(Json(history::get(&state.pool, parse_id(&id)?).await?))
+}
+
+/// The restores Lockstep suspects of the service from its collected
+/// snapshots (open, recorded or dismissed), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{service}/suspected-restores",
+    tag = "restores",
+    params(("service" = String, Path, description = "The service")),
+    responses((status = 200, description = "Its suspected restores", body = Vec<SuspectedRestore>))
+)]
+async fn list_suspected(
+    _: Reader,
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+) -> Result<Json<Vec<SuspectedRestore>>, ApiError> {
+    app::inventory::db::find_service(&state.pool, &service).await?;
+    Ok(Json(suspected::of_service(&state.pool, &service).await?))
+}
+
+/// Records an open suspicion as a restore: to the backup it most likely
+/// came from, with `restored_at` when the regression was first seen; 409
+/// when it was recorded or dismissed already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{service}/suspected-restores/{id}/record",
+    tag = "restores",
+    params(
+        ("service" = String, Path, description = "The service"),
+        ("id" = i64, Path, description = "The suspected restore's id"),
+    ),
+    responses((status = 201, description = "The recorded restore", body = RestoreReport))
+)]
+async fn record_suspected(
+    Operator(actor): Operator,
+    State(state): State<AppState>,
+    Path((service, id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<RestoreReport>), ApiError> {
+    let report = suspected::record(&state.pool, &service, parse_id(&id)?, &actor).await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// Sets an open suspicion aside (it was not a restore); 409 when it was
+/// decided already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{service}/suspected-restores/{id}/dismiss",
+    tag = "restores",
+    params(
+        ("service" = String, Path, description = "The service"),
+        ("id" = i64, Path, description = "The suspected restore's id"),
+    ),
+    responses((status = 204, description = "Dismissed"))
+)]
+async fn dismiss_suspected(
+    Operator(actor): Operator,
+    State(state): State<AppState>,
+    Path((service, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    suspected::dismiss(&state.pool, &service, parse_id(&id)?, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

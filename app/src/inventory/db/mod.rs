@@ -5,6 +5,7 @@
 //! queries and the service tokens have their own modules here.
 
 pub mod changes;
+pub mod collectors;
 mod copy;
 pub mod queries;
 pub mod scan;

@@ -220,6 +220,7 @@ async fn compare(
         sqlx::query(setting).execute(&mut *conn).await?;
     }
 
+    crate::restores::db::suspected::detect(conn, service, at).await?;
     write_entities(conn, service, at, epoch_start, histories).await?;
     write_references(conn, service, at, histories).await?;
     changes::follow(&mut *conn, service, histories).await?;
@@ -270,7 +271,8 @@ async fn write_entities(
     histories: Histories,
 ) -> Result<(), AppError> {
     // Entities: new or changed ones get their reported version, the live
-    // ones the snapshot lacks a deletion at `at`.
+    // ones the snapshot lacks a deletion at `at` — unless written after
+    // `at`: a snapshot that arrives late cannot have seen them.
     // After a restore, a line with another time than the entity's current
     // version is a write of the new epoch even when it is older (re-applied
     // from a copy): it holds from the epoch's start (see `timeline`).
@@ -300,9 +302,9 @@ async fn write_entities(
         sqlx::query(
             "with written as (
              insert into entity_version (service_id, key, updated_at, epoch, deleted)
-             select e.service_id, e.key, greatest($2, e.updated_at), $3, true
+             select e.service_id, e.key, $2, $3, true
              from entity e
-             where e.service_id = $1 and not e.deleted
+             where e.service_id = $1 and not e.deleted and e.updated_at <= $2
                and not exists (select 1 from snapshot_entity s where s.key = e.key)
              on conflict (service_id, key, updated_at) do update set deleted = true, lost = false
              where entity_version.epoch <= excluded.epoch
@@ -327,7 +329,8 @@ async fn write_references(
 ) -> Result<(), AppError> {
     // References: new or re-observed ones added at `at` (in the primary
     // key's order, so the index is written page after page), live ones the
-    // snapshot lacks removed at `at`. A service that held no references
+    // snapshot lacks removed at `at` (those recorded after `at` stay: the
+    // snapshot was taken before them). A service that held no references
     // has nothing to compare them with, and (the service being locked) none
     // can clash with an existing version.
     let (unchanged, on_conflict) = if histories.references {
@@ -367,9 +370,10 @@ async fn write_references(
              insert into reference_version (target_service_id, target_key, source_service_id, source_key,
                                             relation_id, observed_at, valid_from, removed)
              select r.target_service_id, r.target_key, r.source_service_id, r.source_key, r.relation_id,
-                    r.observed_at, greatest($2, r.valid_from), true
+                    r.observed_at, $2, true
              from reference_version r
              where r.source_service_id = $1 and r.valid_to is null and not r.removed
+               and r.valid_from <= $2
                and not exists (
                    select 1 from snapshot_reference s
                    where s.target_service_id = r.target_service_id and s.target_key = r.target_key

@@ -458,6 +458,7 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
         ));
         roll_back(&mut tx, service, taken_at, restored_at, &mut tracker).await?;
         verify::after_restore(&mut tx, service, restore_id).await?;
+        super::suspected::settle(&mut tx, service_id, restore_id, &request.actor).await?;
         sqlx::query("update service set epoch = $2 where service_id = $1")
             .bind(service_id)
             .bind(new_epoch)

@@ -1,10 +1,12 @@
 //! The restores' SQL: the engine that detects, records and rolls back, the
 //! history of restores and drills, the statistics a restore plans from, and
-//! what the restores page offers to restore from.
+//! what the restores page offers to restore from, and the restores a
+//! collected snapshot makes Lockstep suspect.
 
 pub mod engine;
 pub mod history;
 mod statistics;
+pub mod suspected;
 
 use sqlx::PgPool;
 
