@@ -463,7 +463,7 @@ async fn dropping_a_service_or_relation_with_inventory_needs_force(pool: PgPool)
     );
 }
 
-async fn put_snapshot(app: &TestApp, service: &str, at: &str, body: &str) -> reqwest::Response {
+pub async fn put_snapshot(app: &TestApp, service: &str, at: &str, body: &str) -> reqwest::Response {
     app.admin(
         reqwest::Method::PUT,
         &format!("/api/v1/services/{service}/inventory{at}"),

@@ -17,4 +17,5 @@ mod property;
 mod restores;
 mod server_functions;
 mod statements;
+mod suspected;
 mod topology;

@@ -12,8 +12,11 @@
 //!
 //! Entities back at an older version are the telling sign (a service does
 //! not move its own update times back). When entities only vanished, the
-//! gap must start right after a recorded backup: nothing written since
-//! that backup survived.
+//! gap must start right after a recorded backup (nothing written since that
+//! backup survived) and hold more than one entity: a single vanished entity
+//! is far more often a plain delete. Two deletes of the only entities
+//! written since a backup look like a restore, and are raised as one: the
+//! operator dismisses it.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -25,6 +28,9 @@ use crate::restores::model::{RestoreReport, SuspectedRestore};
 
 /// The channel a new or renewed suspicion is announced on (the live stream).
 pub const CHANNEL: &str = "lockstep_suspected_restores";
+
+/// How many entities must vanish, none regressing, to suspect a restore.
+const MIN_VANISHED: i64 = 2;
 
 /// What the staged snapshot (`snapshot_entity`) shows against the live
 /// inventory, before the difference is written.
@@ -39,7 +45,9 @@ struct Regression {
 }
 
 /// Looks for a regression in the staged snapshot taken at `at`, and raises
-/// (or renews) the service's open suspicion when there is one.
+/// (or renews) the service's open suspicion when there is one. A renewal
+/// keeps the largest evidence seen: the first snapshot already wrote the
+/// vanished entities' deletions, so the next one only sees the regressed.
 pub async fn detect(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -75,8 +83,8 @@ pub async fn detect(
     .fetch_optional(&mut *conn)
     .await?;
     let gap_from = match (found.regressed, backup) {
-        (0, None) => return Ok(()),
-        (0, Some((_, taken_at))) => taken_at,
+        (0, Some((_, taken_at))) if found.vanished >= MIN_VANISHED => taken_at,
+        (0, _) => return Ok(()),
         _ => first_lost,
     };
     if survivor_within(conn, service, gap_from, last_lost).await? {
@@ -91,7 +99,8 @@ pub async fn detect(
                  first_lost_at = least(o.first_lost_at, excluded.first_lost_at),
                  restored_state_at = excluded.restored_state_at,
                  backup_id = excluded.backup_id,
-                 vanished = excluded.vanished, regressed = excluded.regressed",
+                 vanished = greatest(o.vanished, excluded.vanished),
+                 regressed = greatest(o.regressed, excluded.regressed)",
     )
     .bind(service.service_id)
     .bind(at)
