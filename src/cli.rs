@@ -12,9 +12,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// PostgreSQL connection string.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    /// PostgreSQL connection string (every command but `collect` and
+    /// `backup run`, which talk to Lockstep over HTTP).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
 
     /// Address the dashboard and the API listen on.
     #[arg(
@@ -80,6 +81,53 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Read services' own databases and report their inventory (spec §9).
+    Collect {
+        /// The YAML config naming each service, its database and its SQL.
+        #[arg(long)]
+        config: String,
+        /// One pass per service (a snapshot the first time), then exit.
+        #[arg(long)]
+        once: bool,
+        /// One snapshot per service, then exit.
+        #[arg(long, conflicts_with = "once")]
+        snapshot: bool,
+    },
+    /// Backups recorded as they are made.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Runs a backup command (`-- pg_dump …`) and, when it succeeds, records
+    /// the backup at the time it started; a failing command records nothing
+    /// and its exit status is this command's.
+    Run {
+        #[arg(long)]
+        service: String,
+        /// Lockstep's URL.
+        #[arg(long, env = "LOCKSTEP_URL", default_value = "http://127.0.0.1:3000")]
+        lockstep: String,
+        /// The service's token (or the admin token).
+        #[arg(long, env = "LOCKSTEP_TOKEN", hide_env_values = true)]
+        token: String,
+        /// A label for the backup (the command line when left out).
+        #[arg(long)]
+        label: Option<String>,
+        /// The backup command and its arguments.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+impl Cli {
+    /// The database URL, which every command that opens the database needs.
+    pub fn database_url(&self) -> anyhow::Result<&str> {
+        self.database_url
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("DATABASE_URL (or --database-url) is required"))
+    }
 }
 
 #[derive(Debug, Subcommand)]

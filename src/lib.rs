@@ -4,7 +4,9 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod backup_run;
 pub mod cli;
+pub mod collect;
 pub mod db;
 pub mod demo;
 pub mod generate;

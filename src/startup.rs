@@ -75,7 +75,7 @@ pub fn leptos_options(addr: SocketAddr) -> anyhow::Result<LeptosOptions> {
 
 pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let addr = cli.addr;
-    let pool = db::connect(&cli.database_url).await?;
+    let pool = db::connect(cli.database_url()?).await?;
     db::migrate(&pool).await?;
     if let (Some(name), Some(password)) = (&cli.admin_user, &cli.admin_password) {
         accounts::first_admin(&pool, name, password).await?;

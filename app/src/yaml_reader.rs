@@ -125,6 +125,27 @@ impl Reader {
         }
     }
 
+    /// `24h`, `1h30m`, `90s`, or a number of seconds; never negative.
+    pub fn duration(&mut self, node: Option<&Node<'_>>, field: &str) -> Option<i64> {
+        let node = node.filter(|n| !is_null(n))?;
+        let seconds = match &node.data {
+            YamlData::Value(Scalar::Integer(_)) => self.integer(node, field),
+            _ => {
+                let text = self.string(node, field)?;
+                let parsed = crate::topology::model::parse_duration(&text);
+                if parsed.is_none() {
+                    self.report(node, field, format!("{text:?} is not a duration: write e.g. 24h, 1h30m, 90s or a number of seconds"));
+                }
+                parsed
+            }
+        }?;
+        if seconds < 0 {
+            self.report(node, field, "must not be negative");
+            return None;
+        }
+        Some(seconds)
+    }
+
     /// One word of a closed vocabulary; the message lists the accepted ones.
     pub fn choice<T>(
         &mut self,

@@ -33,7 +33,12 @@ impl TestApp {
 /// Leptos options are the ones cargo-leptos would give the server; the WASM
 /// bundle is not needed to render pages on the server.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_app_on(pool, TcpListener::bind("127.0.0.1:0").await.unwrap()).await
+}
+
+/// Serves the router on a listener the test chose (to start Lockstep
+/// late, at an address a client was already given).
+pub async fn spawn_app_on(pool: PgPool, listener: TcpListener) -> TestApp {
     let addr: SocketAddr = listener.local_addr().unwrap();
     let options = LeptosOptions::builder()
         .output_name("lockstep")

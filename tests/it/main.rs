@@ -3,6 +3,7 @@
 
 mod accounts;
 mod after_restore;
+mod collectors;
 mod concurrency;
 mod distribution;
 mod faults;

@@ -183,32 +183,11 @@ fn read_backup(reader: &mut Reader, node: &Node<'_>, path: &str) -> Backup {
             BackupMethod::parse,
             BackupMethod::choices,
         ),
-        interval_s: read_duration(reader, fields.take("interval"), &fields.path("interval")),
-        duration_s: read_duration(reader, fields.take("duration"), &fields.path("duration")),
+        interval_s: reader.duration(fields.take("interval"), &fields.path("interval")),
+        duration_s: reader.duration(fields.take("duration"), &fields.path("duration")),
     };
     fields.finish(reader, BACKUP_FIELDS);
     backup
-}
-
-/// `24h`, `1h30m`, `90s`, or a number of seconds.
-fn read_duration(reader: &mut Reader, node: Option<&Node<'_>>, field: &str) -> Option<i64> {
-    let node = node.filter(|n| !yaml_reader::is_null(n))?;
-    let seconds = match &node.data {
-        saphyr::YamlData::Value(Scalar::Integer(_)) => reader.integer(node, field),
-        _ => {
-            let text = reader.string(node, field)?;
-            let parsed = parse_duration(&text);
-            if parsed.is_none() {
-                reader.report(node, field, format!("{text:?} is not a duration: write e.g. 24h, 1h30m, 90s or a number of seconds"));
-            }
-            parsed
-        }
-    }?;
-    if seconds < 0 {
-        reader.report(node, field, "must not be negative");
-        return None;
-    }
-    Some(seconds)
 }
 
 fn read_relation(
