@@ -12,6 +12,7 @@ step() { printf '\n\033[1;32m==> %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - star
 step "tools"
 scripts/tools.sh --e2e
 source scripts/pg.sh
+source scripts/mysql.sh
 
 step "rustfmt"
 cargo fmt --all -- --check

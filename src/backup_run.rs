@@ -30,7 +30,9 @@ pub async fn run(
         tracing::error!(%service, code, "the backup command failed; no backup recorded");
         return Ok(code);
     }
-    let label = label.map(str::to_string).unwrap_or_else(|| command.join(" "));
+    let label = label
+        .map(str::to_string)
+        .unwrap_or_else(|| command.join(" "));
     let id = Client::new(lockstep, token)
         .record_backup(service, started, Some(&label))
         .await

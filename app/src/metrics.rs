@@ -302,7 +302,11 @@ impl Metrics {
     /// The collectors' progress and the open suspected restores, as the
     /// database holds them.
     async fn read_collectors(&self, db: &PgPool) {
-        for family in [&self.collector_seen, &self.collector_lag, &self.collector_error] {
+        for family in [
+            &self.collector_seen,
+            &self.collector_lag,
+            &self.collector_error,
+        ] {
             family.clear();
         }
         self.collector_rows.clear();
@@ -329,7 +333,9 @@ impl Metrics {
         match crate::restores::db::suspected::open_per_service(db).await {
             Ok(rows) => {
                 for (service, n) in rows {
-                    self.suspected.get_or_create(&ServiceLabels { service }).set(n);
+                    self.suspected
+                        .get_or_create(&ServiceLabels { service })
+                        .set(n);
                 }
             }
             Err(error) => tracing::warn!(%error, "metrics: reading the suspected restores"),

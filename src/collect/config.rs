@@ -102,7 +102,12 @@ pub fn parse(
             .unwrap_or_else(|| format!("lockstep collect ({path})"));
         match top.take("services") {
             Some(list) => {
-                for (i, node) in reader.sequence(list, "services").unwrap_or(&[]).iter().enumerate() {
+                for (i, node) in reader
+                    .sequence(list, "services")
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                {
                     let context = Context {
                         path,
                         lockstep: lockstep.as_deref(),
@@ -148,20 +153,34 @@ fn read_service(
         .optional_string(fields.take("lockstep"), &fields.path("lockstep"))
         .or(context.lockstep.map(str::to_string));
     if lockstep.is_none() {
-        reader.report(node, &fields.path("lockstep"), "missing: Lockstep's URL, here or at the top");
+        reader.report(
+            node,
+            &fields.path("lockstep"),
+            "missing: Lockstep's URL, here or at the top",
+        );
     }
     let token = secret(reader, node, &mut fields, "token", context.env);
     let database = secret(reader, node, &mut fields, "database", context.env);
     if let Some(url) = &database {
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("mysql://") || url.starts_with("mariadb://")) {
-            reader.report(node, &fields.path("database"), "expected a postgres:// or mysql:// URL");
+        if !(url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("mysql://")
+            || url.starts_with("mariadb://"))
+        {
+            reader.report(
+                node,
+                &fields.path("database"),
+                "expected a postgres:// or mysql:// URL",
+            );
         }
     }
     let seconds = |reader: &mut Reader, fields: &mut Fields<'_, '_>, key: &str, default: u64| {
         let field = fields.path(key);
         reader
             .duration(fields.take(key), &field)
-            .map_or(Duration::from_secs(default), |s| Duration::from_secs(s as u64))
+            .map_or(Duration::from_secs(default), |s| {
+                Duration::from_secs(s as u64)
+            })
     };
     let poll = seconds(reader, &mut fields, "poll", 10);
     let snapshot = seconds(reader, &mut fields, "snapshot", 600);
@@ -183,15 +202,26 @@ fn read_service(
     let entities = match fields.take("entities") {
         Some(n) => read_query(reader, n, &fields.path("entities"), Kind::Entities),
         None => {
-            reader.report(node, &fields.path("entities"), "missing: the SQL that lists the service's entities");
+            reader.report(
+                node,
+                &fields.path("entities"),
+                "missing: the SQL that lists the service's entities",
+            );
             None
         }
     };
     let mut references = Vec::new();
     if let Some(list) = fields.take("references") {
         let field = fields.path("references");
-        for (j, item) in reader.sequence(list, &field).unwrap_or(&[]).iter().enumerate() {
-            if let Some(query) = read_query(reader, item, &format!("{field}[{j}]"), Kind::References) {
+        for (j, item) in reader
+            .sequence(list, &field)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            if let Some(query) =
+                read_query(reader, item, &format!("{field}[{j}]"), Kind::References)
+            {
                 references.push(query);
             }
         }
@@ -213,7 +243,12 @@ fn read_service(
     })
 }
 
-fn required(reader: &mut Reader, node: &Node<'_>, fields: &mut Fields<'_, '_>, key: &str) -> Option<String> {
+fn required(
+    reader: &mut Reader,
+    node: &Node<'_>,
+    fields: &mut Fields<'_, '_>,
+    key: &str,
+) -> Option<String> {
     let field = fields.path(key);
     let value = reader.optional_string(fields.take(key), &field);
     if value.is_none() {
@@ -239,16 +274,28 @@ fn secret(
             let name = reader.string(name_node, &field)?;
             let value = env(&name).filter(|v| !v.is_empty());
             if value.is_none() {
-                reader.report(name_node, &field, format!("the environment variable {name} is not set"));
+                reader.report(
+                    name_node,
+                    &field,
+                    format!("the environment variable {name} is not set"),
+                );
             }
             value
         }
         (Some(_), Some(name_node)) => {
-            reader.report(name_node, &fields.path(&env_key), format!("give {key} or {env_key}, not both"));
+            reader.report(
+                name_node,
+                &fields.path(&env_key),
+                format!("give {key} or {env_key}, not both"),
+            );
             None
         }
         (None, None) => {
-            reader.report(node, &fields.path(key), format!("missing: give {key} or {env_key}"));
+            reader.report(
+                node,
+                &fields.path(key),
+                format!("missing: give {key} or {env_key}"),
+            );
             None
         }
     }
@@ -278,8 +325,16 @@ fn read_query(reader: &mut Reader, node: &Node<'_>, field: &str, kind: Kind) -> 
         let path = fields.path(extra_key);
         for item in reader.sequence(list, &path).unwrap_or(&[]) {
             if let Some(column) = reader.string(item, &path) {
-                if column.is_empty() || !column.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    reader.report(item, &path, format!("{column:?} is not a plain column name (letters, digits, _)"));
+                if column.is_empty()
+                    || !column
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    reader.report(
+                        item,
+                        &path,
+                        format!("{column:?} is not a plain column name (letters, digits, _)"),
+                    );
                 } else {
                     extra.push(column);
                 }
@@ -308,7 +363,11 @@ pub fn check_unique(config: &Config) -> anyhow::Result<()> {
     let mut seen = std::collections::HashSet::new();
     for service in &config.services {
         if !seen.insert(&service.service) {
-            bail!("{}: service {:?} is collected twice", service.origin, service.service);
+            bail!(
+                "{}: service {:?} is collected twice",
+                service.origin,
+                service.service
+            );
         }
     }
     Ok(())
@@ -374,11 +433,20 @@ services:
 
     #[test]
     fn a_service_without_its_queries_or_database_is_refused() {
-        let problems = parse("c.yaml", "services:\n  - service: orders\n    token: t\n", env).unwrap_err();
+        let problems = parse(
+            "c.yaml",
+            "services:\n  - service: orders\n    token: t\n",
+            env,
+        )
+        .unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["services[0].lockstep", "services[0].database", "services[0].entities"]
+            [
+                "services[0].lockstep",
+                "services[0].database",
+                "services[0].entities"
+            ]
         );
     }
 }

@@ -90,7 +90,10 @@ impl Lockstep {
 
     /// The collector's progress and resume point.
     pub async fn report(&self, service: &str, report: &Value) -> Result<(), CallError> {
-        let request = self.http.put(self.service_url(service, "collector")).json(report);
+        let request = self
+            .http
+            .put(self.service_url(service, "collector"))
+            .json(report);
         self.send(request).await.map(drop)
     }
 

@@ -188,10 +188,16 @@ impl Collector {
             .entities(&self.config.entities, self.shapes[0], Range::All, None)
             .await?;
         let mut rows = entities.len() as i64;
-        marks.insert(ENTITIES.to_string(), newest(entities.iter().map(|e| e.updated), now));
+        marks.insert(
+            ENTITIES.to_string(),
+            newest(entities.iter().map(|e| e.updated), now),
+        );
         // A deleted entity is absent from the state, with its references.
-        let deleted: std::collections::HashSet<&str> =
-            entities.iter().filter(|e| e.deleted).map(|e| e.key.as_str()).collect();
+        let deleted: std::collections::HashSet<&str> = entities
+            .iter()
+            .filter(|e| e.deleted)
+            .map(|e| e.key.as_str())
+            .collect();
         for row in entities.iter().filter(|e| !e.deleted) {
             body.push_str(&entity_line(row, None));
         }
@@ -199,13 +205,21 @@ impl Collector {
             let references = source.references(query, *shape, Range::All, None).await?;
             rows += references.len() as i64;
             let relation = query.relation.as_deref().unwrap_or_default();
-            marks.insert(relation.to_string(), newest(references.iter().map(|r| r.updated), now));
-            for row in references.iter().filter(|r| !deleted.contains(r.from.as_str())) {
+            marks.insert(
+                relation.to_string(),
+                newest(references.iter().map(|r| r.updated), now),
+            );
+            for row in references
+                .iter()
+                .filter(|r| !deleted.contains(r.from.as_str()))
+            {
                 body.push_str(&reference_line(relation, row, None));
             }
         }
         let at = micros_to_time(now);
-        self.lockstep.put_snapshot(&self.config.service, at, body).await?;
+        self.lockstep
+            .put_snapshot(&self.config.service, at, body)
+            .await?;
         self.watermarks = Some(marks);
         self.last_snapshot = Some(Instant::now());
         Ok(Pass {
@@ -225,7 +239,13 @@ impl Collector {
             .config
             .queries()
             .zip(&self.shapes)
-            .map(|(q, s)| (q.relation.clone().unwrap_or(ENTITIES.to_string()), q.clone(), *s))
+            .map(|(q, s)| {
+                (
+                    q.relation.clone().unwrap_or(ENTITIES.to_string()),
+                    q.clone(),
+                    *s,
+                )
+            })
             .collect();
         for (name, query, shape) in queries {
             let Some(&mark) = marks.get(&name) else {
@@ -235,7 +255,11 @@ impl Collector {
             let (sent, newest) = self.poll_one(&name, &query, shape, mark - overlap).await?;
             if sent == 0 && name == ENTITIES {
                 let source = self.source.as_mut().expect("connected");
-                if source.newest(&query, "updated_at").await?.is_some_and(|n| n < mark - overlap) {
+                if source
+                    .newest(&query, "updated_at")
+                    .await?
+                    .is_some_and(|n| n < mark - overlap)
+                {
                     tracing::warn!(service = %self.config.service,
                         "the database's newest write is older than the collector's watermark: taking a snapshot");
                     return self.snapshot_now().await;
@@ -274,13 +298,20 @@ impl Collector {
             let (lines, times) = if name == ENTITIES {
                 let rows = source.entities(query, shape, range, Some(batch)).await?;
                 let times: Vec<i64> = rows.iter().filter_map(|r| r.updated).collect();
-                (rows.iter().map(|r| entity_line(r, Some(seq_of(&[&r.key], r.updated)))).collect::<Vec<_>>(), times)
+                (
+                    rows.iter()
+                        .map(|r| entity_line(r, Some(seq_of(&[&r.key], r.updated))))
+                        .collect::<Vec<_>>(),
+                    times,
+                )
             } else {
                 let rows = source.references(query, shape, range, Some(batch)).await?;
                 let times: Vec<i64> = rows.iter().filter_map(|r| r.updated).collect();
                 let lines = rows
                     .iter()
-                    .map(|r| reference_line(name, r, Some(seq_of(&[name, &r.from, &r.to], r.updated))))
+                    .map(|r| {
+                        reference_line(name, r, Some(seq_of(&[name, &r.from, &r.to], r.updated)))
+                    })
                     .collect::<Vec<_>>();
                 (lines, times)
             };
@@ -295,7 +326,9 @@ impl Collector {
             newest = newest.max(high);
             range = match (range, low, high) {
                 // A full page of one time: read that time whole, then go on past it.
-                (Range::From(_), Some(low), Some(high)) if count == batch && low == high => Range::At(high),
+                (Range::From(_), Some(low), Some(high)) if count == batch && low == high => {
+                    Range::At(high)
+                }
                 (Range::At(at), ..) => Range::From(at + 1),
                 // A full page: the next starts at its newest time (the rows
                 // of that time read again are replays).
@@ -360,7 +393,8 @@ fn entity_line(row: &source::EntityRow, seq: Option<i64>) -> String {
 }
 
 fn reference_line(relation: &str, row: &source::ReferenceRow, seq: Option<i64>) -> String {
-    let mut line = json!({"type": "reference", "from": row.from, "relation": relation, "to": row.to});
+    let mut line =
+        json!({"type": "reference", "from": row.from, "relation": relation, "to": row.to});
     if let Some(observed) = row.observed {
         line["observed"] = json!(micros_to_time(observed));
     }

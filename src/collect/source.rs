@@ -117,11 +117,18 @@ impl Source {
         };
         let probe = |columns: &[&str]| {
             let list: Vec<String> = columns.iter().map(|c| format!("q.{c}")).collect();
-            format!("select {} from ({}) q where 1 = 0", list.join(", "), query.sql)
+            format!(
+                "select {} from ({}) q where 1 = 0",
+                list.join(", "),
+                query.sql
+            )
         };
         let mut columns: Vec<&str> = required.to_vec();
         columns.extend(query.extra.iter().map(String::as_str));
-        if let Err(error) = sqlx::query(&probe(&columns)).fetch_all(&mut self.conn).await {
+        if let Err(error) = sqlx::query(&probe(&columns))
+            .fetch_all(&mut self.conn)
+            .await
+        {
             let said = error.to_string();
             let missing = columns
                 .iter()
@@ -184,7 +191,11 @@ impl Source {
         range: Range,
         limit: Option<usize>,
     ) -> anyhow::Result<Vec<ReferenceRow>> {
-        let updated = if shape.optional { "q.updated_at" } else { "q.observed_at" };
+        let updated = if shape.optional {
+            "q.updated_at"
+        } else {
+            "q.observed_at"
+        };
         let sql = format!(
             "select {} as f, {} as t, {} as o, {} as u, {} as x from ({}) q{}",
             self.text("q.from_key"),

@@ -9,13 +9,13 @@
 
 use std::{convert::Infallible, time::Duration};
 
+use app::restores::db::suspected;
 use axum::{
     response::sse::{Event, KeepAlive, Sse},
     routing::get,
     Extension, Router,
 };
 use futures_util::stream::{self, Stream};
-use app::restores::db::suspected;
 use sqlx::{postgres::PgListener, PgPool};
 use tokio::sync::broadcast;
 

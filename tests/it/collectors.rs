@@ -93,7 +93,11 @@ async fn collect_the_story(app: &TestApp, pool: &PgPool, path: &str, run_sql: im
     collect::run(path, Mode::Once).await.unwrap();
     assert_eq!(
         live_orders(pool).await,
-        owned(&[("1", "new", "08:00"), ("2", "new", "08:10"), ("3", "paid", "08:20")])
+        owned(&[
+            ("1", "new", "08:00"),
+            ("2", "new", "08:10"),
+            ("3", "paid", "08:20")
+        ])
     );
     let cached: Value = sqlx::query_scalar(
         "select cache from reference_version where source_key = '3' and valid_to is null",
@@ -103,7 +107,8 @@ async fn collect_the_story(app: &TestApp, pool: &PgPool, path: &str, run_sql: im
     .unwrap();
     assert_eq!(cached, json!({"customer_name": "Cy"}));
 
-    run_sql("update orders set status = 'paid', updated_at = '2026-11-01 09:00:00' where id = 2").await;
+    run_sql("update orders set status = 'paid', updated_at = '2026-11-01 09:00:00' where id = 2")
+        .await;
     run_sql("insert into orders values (4, 'new', 'C/1', 'Al', '2026-11-01 09:05:00', 0)").await;
     run_sql("insert into orders values (5, 'new', 'C/2', 'Bo', '2026-11-01 09:06:00', 0)").await;
     let before_poll = app.get_json("/api/v1/services/orders/collector").await;
@@ -143,8 +148,14 @@ async fn collect_the_story(app: &TestApp, pool: &PgPool, path: &str, run_sql: im
 
     let status = app.get_json("/api/v1/services/orders/collector").await;
     assert!(status["rows_sent"].as_i64().unwrap() >= 16, "{status}");
-    assert!(status["watermarks"]["entities"].as_i64().is_some(), "{status}");
-    assert!(status["watermarks"]["order.customer"].as_i64().is_some(), "{status}");
+    assert!(
+        status["watermarks"]["entities"].as_i64().is_some(),
+        "{status}"
+    );
+    assert!(
+        status["watermarks"]["order.customer"].as_i64().is_some(),
+        "{status}"
+    );
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("lockstep_collector_rows{service=\"orders\"}"),
@@ -241,20 +252,26 @@ async fn a_mysql_service_is_collected_with_its_updates_and_hard_deletes(pool: Pg
 }
 
 #[sqlx::test]
-async fn a_query_without_a_column_it_must_return_is_refused_before_anything_is_sent(
-    pool: PgPool,
-) {
+async fn a_query_without_a_column_it_must_return_is_refused_before_anything_is_sent(pool: PgPool) {
     let app = shop(&pool).await;
     let url = database_url(&pool);
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
     conn.execute("create table orders (id int, status text, customer_id text, customer_name text, updated_at timestamptz)")
         .await
         .unwrap();
-    let path = config(&app, &url, "select id as key, status from orders", "missing");
+    let path = config(
+        &app,
+        &url,
+        "select id as key, status from orders",
+        "missing",
+    );
     let error = collect::run(&path, Mode::Once).await.unwrap_err();
     let said = format!("{error:#}");
     assert!(said.contains("services[0]"), "{said}");
-    assert!(said.contains("services[0].entities.sql does not return a column named \"updated_at\""), "{said}");
+    assert!(
+        said.contains("services[0].entities.sql does not return a column named \"updated_at\""),
+        "{said}"
+    );
     assert_eq!(versions(&pool).await, 0, "nothing was sent");
     let status = app
         .admin(reqwest::Method::GET, "/api/v1/services/orders/collector")
@@ -290,7 +307,12 @@ async fn a_collector_waits_out_lockstep_being_away_and_catches_up(pool: PgPool) 
         address: format!("http://{address}"),
         client: reqwest::Client::new(),
     };
-    let path = config(&away, &url, "select id as key, updated_at, deleted, status from orders", "away");
+    let path = config(
+        &away,
+        &url,
+        "select id as key, updated_at, deleted, status from orders",
+        "away",
+    );
     let collector = tokio::spawn(async move { collect::run(&path, Mode::Forever).await });
 
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -308,9 +330,206 @@ async fn a_collector_waits_out_lockstep_being_away_and_catches_up(pool: PgPool) 
     );
     let mut waited = Duration::ZERO;
     while live_orders(&pool).await.len() < 3 {
-        assert!(waited < Duration::from_secs(30), "the collector did not catch up");
+        assert!(
+            waited < Duration::from_secs(30),
+            "the collector did not catch up"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
         waited += Duration::from_millis(250);
     }
     collector.abort();
+}
+
+/// A real backup and a real restore of the service's database, told by
+/// either database: the collector's next pass sees the state go back and
+/// Lockstep suspects a restore from the backup `lockstep backup run` made.
+async fn restore_is_suspected(
+    app: &TestApp,
+    pool: &PgPool,
+    path: &str,
+    run_sql: impl AsyncFn(&str),
+    (now, backup, restore): (&str, Vec<String>, Vec<String>),
+) {
+    collect::run(path, Mode::Once).await.unwrap();
+    let backups = async || -> Vec<(i64, Option<String>)> {
+        sqlx::query_as("select backup_id, label from backup order by backup_id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    };
+    let failing = ["sh", "-c", "exit 3"].map(String::from);
+    let code = lockstep::backup_run::run("orders", &app.address, ADMIN_TOKEN, None, &failing)
+        .await
+        .unwrap();
+    assert_eq!(code, 3, "a failing backup command's status is ours");
+    assert_eq!(backups().await, [], "and nothing is recorded");
+    let code = lockstep::backup_run::run(
+        "orders",
+        &app.address,
+        ADMIN_TOKEN,
+        Some("nightly"),
+        &backup,
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 0);
+    let recorded = backups().await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].1.as_deref(), Some("nightly"));
+
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    run_sql(&format!(
+        "update orders set status = 'shipped', updated_at = {now} where id = 1"
+    ))
+    .await;
+    run_sql(&format!(
+        "insert into orders values (4, 'new', 'C/1', 'Al', {now}, 0)"
+    ))
+    .await;
+    collect::run(path, Mode::Once).await.unwrap();
+    assert!(
+        suspicions(app).await.is_empty(),
+        "writes after a backup are no regression"
+    );
+
+    // The database is restored from the dump: order 4 is gone, order 1 back.
+    let status = tokio::process::Command::new(&restore[0])
+        .args(&restore[1..])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "{restore:?}");
+    // An ordinary pass: it finds the newest write older than its
+    // watermark, and takes a snapshot.
+    collect::run(path, Mode::Once).await.unwrap();
+
+    let list = suspicions(app).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(
+        list[0]["backup_id"], recorded[0].0,
+        "the backup it came from"
+    );
+    assert_eq!(list[0]["evidence"]["vanished"], 1);
+    assert_eq!(list[0]["evidence"]["regressed"], 1);
+}
+
+async fn suspicions(app: &TestApp) -> Vec<Value> {
+    app.get_json("/api/v1/services/orders/suspected-restores")
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[sqlx::test]
+async fn a_pg_restore_of_the_service_is_suspected_from_its_backup(pool: PgPool) {
+    let app = shop(&pool).await;
+    let url = database_url(&pool);
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    conn.execute(
+        "create schema shop;
+         create table shop.orders (id int primary key, status text, customer_id text, customer_name text,
+                                   updated_at timestamptz, deleted int)",
+    )
+    .await
+    .unwrap();
+    conn.execute(format!("set search_path = shop; {ORDERS_ROWS}").as_str())
+        .await
+        .unwrap();
+    let path = config(
+        &app,
+        &format!("{url}?options=-csearch_path%3Dshop"),
+        "select id as key, updated_at, deleted, status from orders",
+        "pg-restore",
+    );
+    let dump = temp_file("orders.dump");
+    let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let conn = tokio::sync::Mutex::new(conn);
+    restore_is_suspected(
+        &app,
+        &pool,
+        &path,
+        async |sql: &str| {
+            conn.lock()
+                .await
+                .execute(format!("set search_path = shop; {sql}").as_str())
+                .await
+                .unwrap();
+        },
+        (
+            "now()",
+            args(&[
+                "pg_dump",
+                "--format=custom",
+                "--schema=shop",
+                "--file",
+                &dump,
+                &url,
+            ]),
+            args(&[
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--dbname",
+                &url,
+                &dump,
+            ]),
+        ),
+    )
+    .await;
+}
+
+#[sqlx::test]
+async fn a_mysql_restore_of_the_service_is_suspected_from_its_backup(pool: PgPool) {
+    let app = shop(&pool).await;
+    let name = format!("lockstep_it_restore_{}", std::process::id());
+    let (url, mut conn) = mysql_database(&name).await;
+    conn.execute(
+        "create table orders (id int primary key, status varchar(20), customer_id varchar(20),
+                              customer_name varchar(40), updated_at datetime(6), deleted tinyint)",
+    )
+    .await
+    .unwrap();
+    conn.execute(ORDERS_ROWS).await.unwrap();
+    let path = config(
+        &app,
+        &url,
+        "select id as `key`, updated_at, deleted, status from orders",
+        "mysql-restore",
+    );
+    // mysql://user@host:port, as the client tools want it.
+    let server = mysql_server();
+    let (user, address) = server
+        .trim_start_matches("mysql://")
+        .split_once('@')
+        .unwrap();
+    let (host, port) = address
+        .trim_end_matches('/')
+        .split_once(':')
+        .unwrap_or((address, "3306"));
+    let client = format!("--host={host} --port={port} --user={user}");
+    let dump = temp_file("orders.sql");
+    let shell = |line: String| vec!["sh".to_string(), "-c".to_string(), line];
+    let conn = tokio::sync::Mutex::new(conn);
+    restore_is_suspected(
+        &app,
+        &pool,
+        &path,
+        async |sql: &str| {
+            conn.lock().await.execute(sql).await.unwrap();
+        },
+        (
+            "utc_timestamp(6)",
+            shell(format!(
+                "mysqldump {client} --single-transaction {name} > {dump}"
+            )),
+            shell(format!("mysql {client} {name} < {dump}")),
+        ),
+    )
+    .await;
+    conn.lock()
+        .await
+        .execute(format!("drop database {name}").as_str())
+        .await
+        .unwrap();
 }

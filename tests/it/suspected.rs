@@ -138,17 +138,25 @@ async fn entities_gone_since_a_backup_are_suspected_and_can_be_dismissed(pool: P
     let backup_id = backup(&app, "09:00").await;
     report(&app, &[order("O/3", "09:10"), order("O/4", "09:20")]).await;
 
-    snapshot(&app, "10:00", &[order("O/1", "08:00"), order("O/2", "08:10")]).await;
+    snapshot(
+        &app,
+        "10:00",
+        &[order("O/1", "08:00"), order("O/2", "08:10")],
+    )
+    .await;
     let list = suspicions(&app).await;
-    assert_eq!(list.len(), 1, "everything written since the backup vanished");
+    assert_eq!(
+        list.len(),
+        1,
+        "everything written since the backup vanished"
+    );
     assert_eq!(list[0]["backup_id"], backup_id);
     assert_eq!(list[0]["evidence"]["vanished"], 2);
     assert_eq!(list[0]["evidence"]["regressed"], 0);
 
     let id = list[0]["id"].as_i64().unwrap();
-    let path = |id: i64, action: &str| {
-        format!("/api/v1/services/orders/suspected-restores/{id}/{action}")
-    };
+    let path =
+        |id: i64, action: &str| format!("/api/v1/services/orders/suspected-restores/{id}/{action}");
     let dismissed = app
         .admin(reqwest::Method::POST, &path(id, "dismiss"))
         .send()

@@ -54,7 +54,10 @@ pub fn SuspectedRestores(
 fn evidence(s: &SuspectedRestore) -> String {
     let mut parts = Vec::new();
     if s.evidence.vanished > 0 {
-        parts.push(format!("{} entities gone without a delete", s.evidence.vanished));
+        parts.push(format!(
+            "{} entities gone without a delete",
+            s.evidence.vanished
+        ));
     }
     if s.evidence.regressed > 0 {
         parts.push(format!("{} back at older versions", s.evidence.regressed));

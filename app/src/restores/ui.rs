@@ -9,8 +9,8 @@ use super::api::{
     restore_choices, restore_history, running_restore, DismissSuspectedRestore, RecordRestore,
     RecordSuspectedRestore,
 };
-use super::suspicions::SuspectedRestores;
 use super::model::{RestoreProgress, RestoreReport};
+use super::suspicions::SuspectedRestores;
 use crate::accounts::csrf::CsrfField;
 use crate::accounts::{model::Permission, ui::may};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};

@@ -73,12 +73,10 @@ pub async fn of_service(
     db: &PgPool,
     service: ServiceRef,
 ) -> Result<Option<CollectorStatus>, AppError> {
-    Ok(
-        sqlx::query_as(&format!("{SELECT} where c.service_id = $1"))
-            .bind(service.service_id)
-            .fetch_optional(db)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!("{SELECT} where c.service_id = $1"))
+        .bind(service.service_id)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// Every service's collector, by service name.

@@ -114,8 +114,8 @@ pub async fn detect(
     sqlx::query("select pg_notify($1, name) from service where service_id = $2")
         .bind(CHANNEL)
         .bind(service.service_id)
-    .execute(&mut *conn)
-    .await?;
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
