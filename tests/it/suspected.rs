@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::{ndjson, post_events, TestApp};
+use app::accounts::model::Role;
+
+use crate::helpers::{ndjson, post_events, Browser, TestApp};
 use crate::inventory::{put_snapshot, shop};
 
 fn order(key: &str, at: &str) -> Value {
@@ -215,4 +217,41 @@ async fn plain_deletes_and_late_snapshots_raise_no_suspicion(pool: PgPool) {
         [("O/3", "10:05"), ("O/5", "08:40"), ("O/6", "10:00")],
         "the late snapshot deleted nothing written after it"
     );
+}
+
+#[sqlx::test]
+async fn the_restores_page_shows_a_suspicion_and_records_it_without_javascript(pool: PgPool) {
+    let app = shop(&pool).await;
+    report(&app, &[order("O/1", "08:00")]).await;
+    backup(&app, "09:00").await;
+    report(&app, &[order("O/1", "10:00"), order("O/2", "10:10")]).await;
+    snapshot(&app, "11:00", &[order("O/1", "08:00")]).await;
+
+    let operator = Browser::signed_in(&app, &pool, "olga", Role::Operator).await;
+    let page = operator.get("/restores").await.text().await.unwrap();
+    assert!(page.contains("Suspected restores"), "{page}");
+    assert!(page.contains("1 entities gone without a delete and 1 back at older versions"));
+    assert!(page.contains("most likely restored from the backup of 2026-11-01 09:00 UTC"));
+    assert!(page.contains("data-testid=\"record-suspected\""));
+    let viewer = Browser::signed_in(&app, &pool, "vera", Role::Viewer).await;
+    let page = viewer.get("/restores").await.text().await.unwrap();
+    assert!(page.contains("Suspected restores") && !page.contains("data-testid=\"record-suspected\""),
+        "a viewer sees the suspicion without the buttons");
+
+    let id = suspicions(&app).await[0]["id"].to_string();
+    let sent = operator
+        .submit_form(
+            "/restores",
+            "/api/fn/record_suspected_restore",
+            &[("service", "orders"), ("id", &id)],
+            true,
+        )
+        .await;
+    assert!(sent.status().is_redirection() || sent.status().is_success(), "{}", sent.status());
+    let restores = app.get_json("/api/v1/restores").await;
+    assert_eq!(restores.as_array().unwrap().len(), 1, "{restores}");
+    assert_eq!(restores[0]["recorded_by"], "olga");
+    assert_eq!(suspicions(&app).await[0]["status"], "recorded");
+    let page = operator.get("/restores").await.text().await.unwrap();
+    assert!(!page.contains("Suspected restores"), "no open suspicion left");
 }

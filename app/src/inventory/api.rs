@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{EntityDetail, ServiceDetail, ServiceInventory};
+use super::model::{CollectorStatus, EntityDetail, ServiceDetail, ServiceInventory};
 use crate::error::AppError;
 
 #[server(prefix = "/api/fn", endpoint = "inventory_overview", client = crate::accounts::csrf::CsrfClient)]
@@ -28,4 +28,11 @@ pub async fn find_entity(service: String, key: String) -> Result<Option<EntityDe
         async move { super::db::queries::entity(&crate::state::db()?, &service, key.trim()).await }
             .await,
     )
+}
+
+/// What each service's collector last reported, by service.
+#[server(prefix = "/api/fn", endpoint = "collectors", client = crate::accounts::csrf::CsrfClient)]
+pub async fn collectors() -> Result<Vec<CollectorStatus>, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
+    crate::error::with_status(super::db::collectors::all(&crate::state::db()?).await)
 }

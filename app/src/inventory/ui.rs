@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::api::{find_entity, inventory_overview, load_service_inventory};
-use super::model::{EntityDetail, ServiceDetail, ServiceInventory};
+use super::api::{collectors, find_entity, inventory_overview, load_service_inventory};
+use super::model::{CollectorStatus, EntityDetail, ServiceDetail, ServiceInventory};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 
 const TD: &str = "px-3 py-2 align-top";
@@ -38,6 +38,49 @@ pub fn InventoryPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Collectors />
+    }
+}
+
+/// The collectors reading the services' own databases (`lockstep
+/// collect`): when each last reported, how much, how far behind, and the
+/// last thing that went wrong.
+#[component]
+fn Collectors() -> impl IntoView {
+    let list = Resource::new(|| (), |_| collectors());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) if list.is_empty() => ().into_any(),
+                    Ok(list) => view! {
+                        <h2 class="mb-2 mt-8 text-lg font-medium">"Collectors"</h2>
+                        <DataTable headers=vec!["Service", "Collector", "Last seen", "Rows reported", "Lag", "Last error"]>
+                            {list.into_iter().map(collector_row).collect_view()}
+                        </DataTable>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn collector_row(c: CollectorStatus) -> impl IntoView {
+    let error = match (c.last_error, c.last_error_at) {
+        (Some(error), at) => format!("{} — {error}", when(at)),
+        (None, _) => "none".to_string(),
+    };
+    let (service, label) = (c.service.clone(), c.service);
+    view! {
+        <tr data-testid="collector-row" data-service=service>
+            <td class=TD>{label}</td>
+            <td class=TD>{c.collector}</td>
+            <td class=TD>{when(Some(c.last_seen_at))}</td>
+            <td class=TD>{c.rows_sent}</td>
+            <td class=TD>{c.lag_seconds.map_or("—".into(), |s| format!("{s:.1} s"))}</td>
+            <td class=TD>{error}</td>
+        </tr>
     }
 }
 
@@ -57,7 +100,9 @@ fn empty(has_services: bool) -> impl IntoView {
                 }}
             </p>
             <p>
-                "Per service you will see entity and reference counts, incoming and outgoing references by relation, and its backups. Services report their state as NDJSON events, with a token minted by "
+                "Per service you will see entity and reference counts, incoming and outgoing references by relation, and its backups. Point "
+                <code>"lockstep collect"</code>
+                " at a service's own database (README, “Connect your services”), or let it report NDJSON events itself with a token minted by "
                 <code>"POST /api/v1/services/{service}/tokens"</code>":"
             </p>
         </EmptyState>
