@@ -432,6 +432,31 @@ services:
     }
 
     #[test]
+    fn the_readmes_example_is_a_valid_config() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("# collect.yaml\n")
+            .expect("the README's example");
+        let example = &readme[start..];
+        let example = &example[..example.find("```").unwrap()];
+        let env = |name: &str| {
+            Some(
+                if name.ends_with("DATABASE_URL") {
+                    "postgres://db/orders"
+                } else {
+                    "token"
+                }
+                .into(),
+            )
+        };
+        let config = parse("collect.yaml", example, env).unwrap();
+        let names: Vec<&str> = config.services.iter().map(|s| s.service.as_str()).collect();
+        assert_eq!(names, ["orders", "payments"]);
+        assert_eq!(config.services[0].references[0].extra, ["customer_name"]);
+        assert!(config.services[1].entities.sql.contains("`key`"));
+    }
+
+    #[test]
     fn a_service_without_its_queries_or_database_is_refused() {
         let problems = parse(
             "c.yaml",

@@ -235,8 +235,10 @@ async fn the_restores_page_shows_a_suspicion_and_records_it_without_javascript(p
     assert!(page.contains("data-testid=\"record-suspected\""));
     let viewer = Browser::signed_in(&app, &pool, "vera", Role::Viewer).await;
     let page = viewer.get("/restores").await.text().await.unwrap();
-    assert!(page.contains("Suspected restores") && !page.contains("data-testid=\"record-suspected\""),
-        "a viewer sees the suspicion without the buttons");
+    assert!(
+        page.contains("Suspected restores") && !page.contains("data-testid=\"record-suspected\""),
+        "a viewer sees the suspicion without the buttons"
+    );
 
     let id = suspicions(&app).await[0]["id"].to_string();
     let sent = operator
@@ -247,11 +249,18 @@ async fn the_restores_page_shows_a_suspicion_and_records_it_without_javascript(p
             true,
         )
         .await;
-    assert!(sent.status().is_redirection() || sent.status().is_success(), "{}", sent.status());
+    assert!(
+        sent.status().is_redirection() || sent.status().is_success(),
+        "{}",
+        sent.status()
+    );
     let restores = app.get_json("/api/v1/restores").await;
     assert_eq!(restores.as_array().unwrap().len(), 1, "{restores}");
     assert_eq!(restores[0]["recorded_by"], "olga");
     assert_eq!(suspicions(&app).await[0]["status"], "recorded");
     let page = operator.get("/restores").await.text().await.unwrap();
-    assert!(!page.contains("Suspected restores"), "no open suspicion left");
+    assert!(
+        !page.contains("Suspected restores"),
+        "no open suspicion left"
+    );
 }
