@@ -166,7 +166,10 @@ async fn main() {
     let path = config(&server, &url);
     println!("collector: {ORDERS} orders, {ROWS} rows (entities and references) a snapshot");
 
-    for (round, label) in ["first snapshot", "next snapshot (a tenth changed)"].iter().enumerate() {
+    for (round, label) in ["first snapshot", "next snapshot (a tenth changed)"]
+        .iter()
+        .enumerate()
+    {
         if round == 1 {
             sqlx::query(
                 "update bench_shop.orders set status = 'paid', updated_at = updated_at + interval '20 days'
@@ -182,9 +185,14 @@ async fn main() {
         let ingest = put_snapshot(&http, &server, body).await;
         let baseline = copy + ingest;
         let start = Instant::now();
-        collect::run(&path, Mode::Snapshot).await.expect("the collector's snapshot");
+        collect::run(&path, Mode::Snapshot)
+            .await
+            .expect("the collector's snapshot");
         let ours = start.elapsed();
-        assert_eq!(live(&pool, "collected").await, live(&pool, "baseline").await);
+        assert_eq!(
+            live(&pool, "collected").await,
+            live(&pool, "baseline").await
+        );
         assert_eq!(live(&pool, "collected").await, (ORDERS, ORDERS / 2));
         println!(
             "  {label}: collector {:.2} s ({:.0} rows/s); baseline {:.2} s = COPY out {:.2} s + snapshot ingest {:.2} s ({:.0} rows/s) — {:.2}x of the baseline",

@@ -4,7 +4,7 @@
 //! is at least that recent), and when it fails nothing is recorded and its
 //! exit status is ours.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::collect::Client;
 
@@ -16,18 +16,11 @@ pub async fn run(
     label: Option<&str>,
     command: &[String],
 ) -> anyhow::Result<i32> {
-    let (program, args) = command
-        .split_first()
-        .ok_or_else(|| anyhow::anyhow!("give the backup command after --"))?;
-    let started = Utc::now();
-    let status = tokio::process::Command::new(program)
-        .args(args)
-        .status()
-        .await
-        .map_err(|error| anyhow::anyhow!("cannot run {program:?}: {error}"))?;
-    if !status.success() {
-        let code = status.code().unwrap_or(1);
-        tracing::error!(%service, code, "the backup command failed; no backup recorded");
+    let Some(started) = run_command(service, command).await? else {
+        return Ok(1);
+    };
+    let (started, code) = started;
+    if code != 0 {
         return Ok(code);
     }
     let label = label
@@ -42,4 +35,30 @@ pub async fn run(
     println!("{id}");
     tracing::info!(%service, backup = id, taken_at = %started, "backup recorded");
     Ok(0)
+}
+
+/// Runs the backup command; when it started, and its exit status (a
+/// failure is logged: no backup may be recorded for it). None when it was
+/// ended by a signal.
+pub async fn run_command(
+    service: &str,
+    command: &[String],
+) -> anyhow::Result<Option<(DateTime<Utc>, i32)>> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("give the backup command after --"))?;
+    let started = Utc::now();
+    let status = tokio::process::Command::new(program)
+        .args(args)
+        .status()
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot run {program:?}: {error}"))?;
+    let Some(code) = status.code() else {
+        tracing::error!(%service, %status, "the backup command was stopped; no backup recorded");
+        return Ok(None);
+    };
+    if code != 0 {
+        tracing::error!(%service, code, "the backup command failed; no backup recorded");
+    }
+    Ok(Some((started, code)))
 }

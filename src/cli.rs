@@ -96,6 +96,21 @@ pub enum Command {
     /// Backups recorded as they are made.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// The live demo's own commands.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Restores one of the live demo's databases (orders, customers,
+    /// payments) from its latest dump with the real restore tool.
+    Disaster {
+        service: String,
+        /// The live demo's folder (its dumps and state file).
+        #[arg(long, env = "LOCKSTEP_DEMO_DIR", default_value = ".data/demo")]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,12 @@
-//! The demo data `scripts/run.sh` starts with: an online shop, loaded only
-//! into an empty database so a user's own model is never overwritten. Its
-//! services report three days of inventory through the real ingest path,
-//! each has backups, and `orders` has been restored from its backup of six
-//! hours ago — so the queue has work in it on first launch.
+//! The demo data: an online shop, loaded only into an empty database so a
+//! user's own model is never overwritten. Its services report three days of
+//! inventory through the real ingest path, each has backups, and `orders`
+//! has been restored from its backup of six hours ago — so the queue has
+//! work in it at once (`POST /api/v1/demo`, the end-to-end suite's
+//! fixture). `scripts/run.sh` runs the live demo instead (`live`): three of
+//! the services in real databases, collected, and restored for real.
+
+pub mod live;
 
 use anyhow::Context;
 use app::error::AppError;
@@ -27,26 +31,9 @@ const CITIES: [&str; 3] = ["Lugano", "Paris", "Bern"];
 /// remove a demo service half-way: the error then holds an
 /// `AppError::NotFound` (see `changed_meanwhile`).
 pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
-    if app::topology::db::holds_services(pool).await? {
-        tracing::info!("demo data skipped: the database already holds a topology");
+    let Some((now, _)) = load_shop(pool, &[]).await? else {
         return Ok(false);
-    }
-    let topology = document::parse(SHOP_TOPOLOGY)
-        .map_err(|problems| anyhow::anyhow!("the demo topology is invalid: {problems:?}"))?;
-    commands::replace(pool, "demo", &topology, false)
-        .await
-        .context("loading the demo topology")?;
-    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
-    for (service, events) in shop_inventory(now) {
-        let target = inventory::find_service(pool, service).await?;
-        inventory::apply(pool, target, events)
-            .await
-            .with_context(|| format!("demo inventory of {service}"))?;
-        for (hours, label) in [(30, "nightly"), (18, "midday"), (6, "morning")] {
-            inventory::record_backup(pool, target, now - Duration::hours(hours), Some(label))
-                .await?;
-        }
-    }
+    };
     let restore = engine::record(
         pool,
         RestoreRequest {
@@ -59,12 +46,77 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
     )
     .await
     .context("demo restore")?;
+    tracing::info!(findings = restore.total(), "demo shop loaded");
+    Ok(true)
+}
+
+/// The live demo (`live`): the shop loaded into an empty database with
+/// `orders`, `customers` and `payments` in databases of their own, or —
+/// when the database already holds those services (a restart) — the same
+/// databases collected again. Says whether it started.
+pub async fn load_live(
+    pool: &PgPool,
+    settings: &live::Settings,
+    lockstep: &str,
+    token: &str,
+) -> anyhow::Result<bool> {
+    let loaded = load_shop(pool, &live::COLLECTED).await?;
+    if loaded.is_none() {
+        for service in live::COLLECTED {
+            if inventory::find_service(pool, service).await.is_err() {
+                tracing::info!("live demo skipped: the database holds another topology");
+                return Ok(false);
+            }
+        }
+    }
+    let fresh = loaded.is_some();
+    let shop = loaded.map(|(_, shop)| shop).unwrap_or_default();
+    live::start(
+        pool,
+        settings,
+        &shop.into_iter().collect(),
+        fresh,
+        lockstep,
+        token,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The demo topology and three days of inventory for every service but
+/// `skip` (they report their own), each with its backups; None when the
+/// database already holds a topology. Returns the time it was loaded at and
+/// every service's events.
+async fn load_shop(
+    pool: &PgPool,
+    skip: &[&str],
+) -> anyhow::Result<Option<(DateTime<Utc>, Vec<(&'static str, Events)>)>> {
+    if app::topology::db::holds_services(pool).await? {
+        tracing::info!("demo data skipped: the database already holds a topology");
+        return Ok(None);
+    }
+    let topology = document::parse(SHOP_TOPOLOGY)
+        .map_err(|problems| anyhow::anyhow!("the demo topology is invalid: {problems:?}"))?;
+    commands::replace(pool, "demo", &topology, false)
+        .await
+        .context("loading the demo topology")?;
+    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
+    let shop = shop_inventory(now);
+    for (service, events) in shop.iter().filter(|(s, _)| !skip.contains(s)) {
+        let target = inventory::find_service(pool, service).await?;
+        inventory::apply(pool, target, events.clone())
+            .await
+            .with_context(|| format!("demo inventory of {service}"))?;
+        for (hours, label) in [(30, "nightly"), (18, "midday"), (6, "morning")] {
+            inventory::record_backup(pool, target, now - Duration::hours(hours), Some(label))
+                .await?;
+        }
+    }
     tracing::info!(
         services = topology.services.len(),
-        findings = restore.total(),
-        "demo shop loaded"
+        "demo topology and inventory loaded"
     );
-    Ok(true)
+    Ok(Some((now, shop)))
 }
 
 /// Whether a failed load lost a demo service to a concurrent topology

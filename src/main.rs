@@ -6,7 +6,7 @@
 use clap::Parser;
 use lockstep::{
     accounts,
-    cli::{BackupCommand, Cli, Command, UserCommand},
+    cli::{BackupCommand, Cli, Command, DemoCommand, UserCommand},
     db, startup, telemetry,
 };
 
@@ -49,6 +49,9 @@ async fn main() -> anyhow::Result<()> {
                 lockstep::backup_run::run(service, lockstep, token, label.as_deref(), command)
                     .await?;
             std::process::exit(code)
+        }
+        Command::Demo(DemoCommand::Disaster { service, dir }) => {
+            lockstep::demo::live::disaster(dir, service).await
         }
         Command::Migrate => {
             let pool = db::connect(cli.database_url()?).await?;

@@ -81,7 +81,17 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
         accounts::first_admin(&pool, name, password).await?;
     }
     if cli.demo {
-        demo::load_if_empty(&pool).await?;
+        match demo::live::Settings::from_env() {
+            Some(settings) => {
+                let token = cli.admin_token.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!("the live demo's collectors need LOCKSTEP_ADMIN_TOKEN")
+                })?;
+                demo::load_live(&pool, &settings?, &format!("http://{addr}"), token).await?;
+            }
+            None => {
+                demo::load_if_empty(&pool).await?;
+            }
+        }
         accounts::demo_logins(&pool).await?;
     }
     auth::web::spawn_session_cleanup(pool.clone());

@@ -67,6 +67,13 @@ pub async fn run(path: &str, mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Collects one service in the background until the task is aborted (the
+/// live demo's collectors, inside the server); its queries are checked first.
+pub async fn spawn(config: ServiceConfig) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let collector = Collector::prepare(config).await?;
+    Ok(tokio::spawn(collector.forever()))
+}
+
 /// One service's collector.
 struct Collector {
     config: ServiceConfig,

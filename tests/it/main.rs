@@ -11,6 +11,7 @@ mod generate;
 mod health;
 mod helpers;
 mod inventory;
+mod live_demo;
 mod operability;
 mod outage;
 mod pages;
