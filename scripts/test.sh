@@ -30,6 +30,12 @@ E2E_DATABASE_URL=$(lockstep_pg_database lockstep_e2e --fresh)
 # cargo-leptos can report success when the browser build fails (and then
 # never starts Playwright): trust Playwright's own record of the run.
 rm -f end2end/test-results/.last-run.json
+# The live demo's spec gets databases of its own, a fast workload, and the
+# binary it runs `lockstep demo disaster orders` with.
+pg_server=${E2E_DATABASE_URL%/*}
+export LOCKSTEP_DEMO_DATABASES="orders=$pg_server/lockstep_e2e_orders,customers=$pg_server/lockstep_e2e_customers,payments=${MYSQL_URL%/}/lockstep_e2e_payments"
+export LOCKSTEP_DEMO_DIR="$PWD/.data/e2e-demo" LOCKSTEP_DEMO_TICK=2
+export LOCKSTEP_BIN="$CARGO_TARGET_DIR/release/lockstep"
 DATABASE_URL=$E2E_DATABASE_URL LOCKSTEP_ADMIN_TOKEN=e2e-admin-token \
   cargo leptos end-to-end --release
 grep -q '"status": *"passed"' end2end/test-results/.last-run.json 2>/dev/null \
