@@ -21,10 +21,16 @@ use support::{bare_service, reference};
 
 mod support;
 
-const ORDERS: i64 = 1_000_000;
 const TOKEN: &str = "bench-admin-token";
-/// Rows of a snapshot: every order, and every other one's reference.
-const ROWS: i64 = ORDERS + ORDERS / 2;
+
+/// The service's orders: 1,000,000 unless `COLLECT_ORDERS` says (a quick
+/// check of the bench itself).
+fn orders() -> i64 {
+    std::env::var("COLLECT_ORDERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
+}
 
 fn model() -> Topology {
     Topology {
@@ -42,7 +48,7 @@ const ENTITIES_SQL: &str = "select id as key, updated_at, status from orders";
 const REFERENCES_SQL: &str = "select id as from_key, customer_id as to_key, updated_at as observed_at, customer_name from orders where customer_id is not null";
 
 /// The service's table, in schema `bench_shop`.
-async fn service_table(pool: &PgPool) {
+async fn service_table(pool: &PgPool, orders: i64) {
     for statement in [
         "drop schema if exists bench_shop cascade",
         "create schema bench_shop",
@@ -52,11 +58,17 @@ async fn service_table(pool: &PgPool) {
          select i, 'new', case when i % 2 = 0 then i % 50000 end,
                 case when i % 2 = 0 then 'customer ' || (i % 50000) end,
                 timestamptz '2026-10-01 00:00:00+00' + i * interval '1 second'
-         from generate_series(1, 1000000) i",
+         from generate_series(1, $1) i",
         "create index on bench_shop.orders (updated_at)",
         "analyze bench_shop.orders",
     ] {
-        sqlx::query(statement).execute(pool).await.unwrap();
+        let query = sqlx::query(statement);
+        let query = if statement.contains("$1") {
+            query.bind(orders)
+        } else {
+            query
+        };
+        query.execute(pool).await.unwrap();
     }
 }
 
@@ -82,14 +94,16 @@ services:
     path.to_string_lossy().into_owned()
 }
 
-/// The baseline's read: both queries COPYed out, every byte received.
-async fn copy_out(pool: &PgPool) -> Duration {
-    let start = Instant::now();
-    let mut conn = pool.acquire().await.unwrap();
+/// The baseline's read: both queries COPYed out, every byte received (on
+/// a connection of its own, whose search path finds the service's table).
+async fn copy_out(url: &str) -> Duration {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     sqlx::query("set search_path = bench_shop")
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .unwrap();
+    let start = Instant::now();
     for query in [ENTITIES_SQL, REFERENCES_SQL] {
         let mut stream = conn
             .copy_out_raw(&format!("copy ({query}) to stdout"))
@@ -156,15 +170,18 @@ fn rate(rows: i64, time: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
+    lockstep::telemetry::init(lockstep::cli::LogFormat::Pretty);
     let Some(pool) = support::database("collect", &model()).await else {
         return;
     };
+    let orders = orders();
+    let rows = orders + orders / 2; // every order, and every other one's reference
     let url = std::env::var("DATABASE_URL").unwrap();
     let server = support::serve(pool.clone(), Some(TOKEN)).await;
     let http = reqwest::Client::new();
-    service_table(&pool).await;
+    service_table(&pool, orders).await;
     let path = config(&server, &url);
-    println!("collector: {ORDERS} orders, {ROWS} rows (entities and references) a snapshot");
+    println!("collector: {orders} orders, {rows} rows (entities and references) a snapshot");
 
     for (round, label) in ["first snapshot", "next snapshot (a tenth changed)"]
         .iter()
@@ -181,7 +198,7 @@ async fn main() {
             sqlx::query("analyze").execute(&pool).await.unwrap();
         }
         let body = state_body(&pool).await;
-        let copy = copy_out(&pool).await;
+        let copy = copy_out(&url).await;
         let ingest = put_snapshot(&http, &server, body).await;
         let baseline = copy + ingest;
         let start = Instant::now();
@@ -193,15 +210,15 @@ async fn main() {
             live(&pool, "collected").await,
             live(&pool, "baseline").await
         );
-        assert_eq!(live(&pool, "collected").await, (ORDERS, ORDERS / 2));
+        assert_eq!(live(&pool, "collected").await, (orders, orders / 2));
         println!(
             "  {label}: collector {:.2} s ({:.0} rows/s); baseline {:.2} s = COPY out {:.2} s + snapshot ingest {:.2} s ({:.0} rows/s) — {:.2}x of the baseline",
             ours.as_secs_f64(),
-            rate(ROWS, ours),
+            rate(rows, ours),
             baseline.as_secs_f64(),
             copy.as_secs_f64(),
             ingest.as_secs_f64(),
-            rate(ROWS, baseline),
+            rate(rows, baseline),
             baseline.as_secs_f64() / ours.as_secs_f64()
         );
     }
@@ -224,9 +241,9 @@ async fn main() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(polled, ORDERS / 100, "every changed row arrived");
+    assert_eq!(polled, orders / 100, "every changed row arrived");
     println!(
-        "  incremental poll: {polled} changed rows (and their references) in a table of {ORDERS}: {:.3} s (goal < 1 s)",
+        "  incremental poll: {polled} changed rows (and their references) in a table of {orders}: {:.3} s (goal < 1 s)",
         poll.as_secs_f64()
     );
 }

@@ -533,3 +533,61 @@ async fn a_mysql_restore_of_the_service_is_suspected_from_its_backup(pool: PgPoo
         .await
         .unwrap();
 }
+
+#[sqlx::test]
+async fn a_collector_killed_mid_poll_and_started_again_loses_and_duplicates_nothing(pool: PgPool) {
+    let app = shop(&pool).await;
+    let url = database_url(&pool);
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    conn.execute(
+        "create table orders (id int primary key, status text, customer_id text, customer_name text,
+                              updated_at timestamptz, deleted int)",
+    )
+    .await
+    .unwrap();
+    let text = std::fs::read_to_string(config(&app, &url, "x", "unused")).unwrap();
+    let path = temp_file("killed.yaml");
+    std::fs::write(
+        &path,
+        text.replace("batch: 2", "batch: 1").replace(
+            "sql: x",
+            "sql: select id as key, updated_at, deleted, status from orders",
+        ),
+    )
+    .unwrap();
+    // A first pass (a snapshot of nothing) sets the watermarks; then 200
+    // orders arrive, each sent in a request of its own.
+    collect::run(&path, Mode::Once).await.unwrap();
+    conn.execute(
+        "insert into orders select i, 'new', 'C/1', 'Al', now() + i * interval '1 ms', 0
+         from generate_series(1, 200) i",
+    )
+    .await
+    .unwrap();
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["collect", "--config", &path])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let arrived = async || live_orders(&pool).await.len();
+    while arrived().await < 10 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let at_kill = arrived().await;
+    assert!(
+        at_kill < 200,
+        "killed mid-poll: {at_kill} of 200 had arrived"
+    );
+
+    // Started again: it resumes from the last acknowledged watermark.
+    collect::run(&path, Mode::Once).await.unwrap();
+    assert_eq!(arrived().await, 200, "nothing lost");
+    assert_eq!(
+        versions(&pool).await,
+        200,
+        "nothing duplicated: one version each"
+    );
+}
