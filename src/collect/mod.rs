@@ -124,9 +124,13 @@ impl Collector {
         let service = self.config.service.clone();
         let mut backoff = Duration::from_secs(1);
         loop {
+            // The first pass polls from the stored watermarks (a snapshot
+            // when there are none); snapshots follow every interval.
             let snapshot_due = self
                 .last_snapshot
-                .is_none_or(|at| at.elapsed() >= self.config.snapshot);
+                .get_or_insert_with(Instant::now)
+                .elapsed()
+                >= self.config.snapshot;
             match self.pass(snapshot_due).await {
                 Ok(()) => {
                     backoff = Duration::from_secs(1);
