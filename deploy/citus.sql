@@ -25,6 +25,9 @@ select create_reference_table('scan');
 select create_reference_table('service_token');
 select create_reference_table('service_count');
 select create_reference_table('relation_count');
+-- A row per service: what its collector last said, and its suspected restores.
+select create_reference_table('collector_status');
+select create_reference_table('suspected_restore');
 
 -- Distributed, co-located by service id.
 select create_distributed_table('entity', 'service_id');

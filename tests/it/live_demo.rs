@@ -20,9 +20,9 @@ async fn live_entities(pool: &PgPool, service: &str) -> i64 {
     .unwrap()
 }
 
-/// Waits up to a minute for `ready`.
+/// Waits up to two minutes for `ready` (the whole suite shares two cores).
 async fn eventually(what: &str, mut ready: impl AsyncFnMut() -> bool) {
-    for _ in 0..240 {
+    for _ in 0..480 {
         if ready().await {
             return;
         }

@@ -213,10 +213,12 @@ fn value(samples: &[prometheus_parse::Sample], metric: &str, labels: &[(&str, &s
 }
 
 #[sqlx::test]
+// Its services have names of their own: the counters are the process's,
+// and other tests ingest into services called orders at the same time.
 async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
-    let topology = "services: [{name: customers}, {name: orders}]\n\
-                    relations: [{from: orders, to: customers, name: order.customer}]\n";
+    let topology = "services: [{name: metered_customers}, {name: metered_orders}]\n\
+                    relations: [{from: metered_orders, to: metered_customers, name: order.customer}]\n";
     assert_eq!(
         app.put_topology("application/yaml", topology)
             .await
@@ -227,7 +229,7 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
 
     let events = ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-01-01T00:00:00Z"})]);
     assert_eq!(
-        post_events(&app, "customers", None, &events).await.status(),
+        post_events(&app, "metered_customers", None, &events).await.status(),
         200
     );
     let orders = ndjson(&[
@@ -236,27 +238,27 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
                "observed": "2026-01-02T00:00:00Z", "at": "2026-01-02T00:00:00Z"}),
     ]);
     assert_eq!(
-        post_events(&app, "orders", None, &orders).await.status(),
+        post_events(&app, "metered_orders", None, &orders).await.status(),
         200
     );
     // C/2 is created after the backup: restored, the orders reference breaks.
     let created = ndjson(&[json!({"type": "entity", "key": "C/2", "at": "2026-01-02T00:00:00Z"})]);
     assert_eq!(
-        post_events(&app, "customers", None, &created)
+        post_events(&app, "metered_customers", None, &created)
             .await
             .status(),
         200
     );
 
     let drill = app
-        .admin(Method::POST, "/api/v1/services/customers/restores")
+        .admin(Method::POST, "/api/v1/services/metered_customers/restores")
         .json(&json!({"taken_at": "2026-01-01T12:00:00Z", "drill": true}))
         .send()
         .await
         .unwrap();
     assert_eq!(drill.status(), 201);
     let restore = app
-        .admin(Method::POST, "/api/v1/services/customers/restores")
+        .admin(Method::POST, "/api/v1/services/metered_customers/restores")
         .json(&json!({"taken_at": "2026-01-01T12:00:00Z"}))
         .send()
         .await
@@ -275,14 +277,14 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
         value(&after, metric, labels) - value(&before, metric, labels)
     };
     assert_eq!(
-        moved("lockstep_ingest_events_total", &[("service", "customers")]),
+        moved("lockstep_ingest_events_total", &[("service", "metered_customers")]),
         2.0
     );
     assert_eq!(
-        moved("lockstep_ingest_events_total", &[("service", "orders")]),
+        moved("lockstep_ingest_events_total", &[("service", "metered_orders")]),
         2.0
     );
-    assert!(moved("lockstep_ingest_bytes_total", &[("service", "orders")]) > 100.0);
+    assert!(moved("lockstep_ingest_bytes_total", &[("service", "metered_orders")]) > 100.0);
     assert!(
         moved(
             "lockstep_restore_duration_seconds_count",
