@@ -55,6 +55,7 @@ pub async fn load_if_empty(pool: &PgPool) -> anyhow::Result<bool> {
 /// when the database already holds those services (a restart) — the same
 /// databases collected again. Says whether it started.
 pub async fn load_live(
+    tasks: &app::state::BackgroundTasks,
     pool: &PgPool,
     settings: &live::Settings,
     lockstep: &str,
@@ -72,6 +73,7 @@ pub async fn load_live(
     let fresh = loaded.is_some();
     let shop = loaded.map(|(_, shop)| shop).unwrap_or_default();
     live::start(
+        tasks,
         pool,
         settings,
         &shop.into_iter().collect(),

@@ -80,13 +80,21 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
     if let (Some(name), Some(password)) = (&cli.admin_user, &cli.admin_password) {
         accounts::first_admin(&pool, name, password).await?;
     }
+    let demo_tasks = app::state::BackgroundTasks::default();
     if cli.demo {
         match demo::live::Settings::from_env() {
             Some(settings) => {
                 let token = cli.admin_token.as_deref().ok_or_else(|| {
                     anyhow::anyhow!("the live demo's collectors need LOCKSTEP_ADMIN_TOKEN")
                 })?;
-                demo::load_live(&pool, &settings?, &format!("http://{addr}"), token).await?;
+                demo::load_live(
+                    &demo_tasks,
+                    &pool,
+                    &settings?,
+                    &format!("http://{addr}"),
+                    token,
+                )
+                .await?;
             }
             None => {
                 demo::load_if_empty(&pool).await?;
@@ -102,7 +110,8 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
         ));
     }
     let state = AppState::new(leptos_options(addr)?, pool, cli.admin_token.clone())
-        .with_secure_cookies(cli.secure_cookies);
+        .with_secure_cookies(cli.secure_cookies)
+        .with_demo_tasks(demo_tasks);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

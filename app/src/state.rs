@@ -1,7 +1,7 @@
 //! Server-side state shared by the axum routes and the server functions
 //! (Leptos provides it to both as context).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -20,6 +20,8 @@ pub struct AppState {
     /// The API's OpenAPI document as JSON, generated from the routes when
     /// the router is built (the API page shows it).
     pub api_document: Arc<str>,
+    /// The live demo's collectors and workload when this server runs them.
+    pub demo_tasks: BackgroundTasks,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
             secure_cookies: false,
             api_document: Arc::from("{}"),
+            demo_tasks: BackgroundTasks::default(),
         }
     }
 
@@ -38,9 +41,39 @@ impl AppState {
         self
     }
 
+    /// Background tasks started before the state (at start-up).
+    pub fn with_demo_tasks(mut self, tasks: BackgroundTasks) -> Self {
+        self.demo_tasks = tasks;
+        self
+    }
+
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {
         self.secure_cookies = secure;
         self
+    }
+}
+
+/// Tasks one server runs in the background until told to stop: held in its
+/// state, not in the process, so stopping them stops this server's and no
+/// other's (the tests run many servers in one process).
+#[derive(Clone, Debug, Default)]
+pub struct BackgroundTasks(Arc<Mutex<Vec<tokio::task::AbortHandle>>>);
+
+impl BackgroundTasks {
+    /// Stops the running tasks, if any, and holds `tasks` instead.
+    pub fn replace(&self, tasks: impl IntoIterator<Item = tokio::task::AbortHandle>) {
+        let mut running = self.0.lock().expect("not poisoned");
+        for task in running.drain(..) {
+            task.abort();
+        }
+        running.extend(tasks);
+    }
+
+    /// Stops the running tasks; whether there were any.
+    pub fn stop(&self) -> bool {
+        let was = !self.0.lock().expect("not poisoned").is_empty();
+        self.replace([]);
+        was
     }
 }
 

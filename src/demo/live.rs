@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use app::inventory::events::Events;
+use app::state::BackgroundTasks;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, MySqlConnection, PgConnection, PgPool};
@@ -84,23 +84,12 @@ impl Settings {
     }
 }
 
-/// The background tasks of the running live demo.
-static RUNNING: Mutex<Vec<tokio::task::JoinHandle<()>>> = Mutex::new(Vec::new());
-
-/// Stops the live demo's collectors and workload; whether one was running.
-pub fn stop() -> bool {
-    let mut running = RUNNING.lock().expect("not poisoned");
-    let was = !running.is_empty();
-    for task in running.drain(..) {
-        task.abort();
-    }
-    was
-}
-
 /// Starts the live demo: the databases (created, and with `fresh` emptied
 /// and seeded with `shop`), a real backup of each, the collectors and the
-/// workload. `lockstep` is the server's own URL, `token` its admin token.
+/// workload, held in `tasks` (a running demo's stopped first). `lockstep`
+/// is the server's own URL, `token` its admin token.
 pub async fn start(
+    tasks: &BackgroundTasks,
     pool: &PgPool,
     settings: &Settings,
     shop: &BTreeMap<&str, Events>,
@@ -108,7 +97,7 @@ pub async fn start(
     lockstep: &str,
     token: &str,
 ) -> anyhow::Result<()> {
-    stop();
+    tasks.stop();
     std::fs::create_dir_all(settings.dir.join("backups"))
         .with_context(|| format!("creating {}", settings.dir.display()))?;
     for service in COLLECTED {
@@ -130,12 +119,19 @@ pub async fn start(
         settings.dir.join("live.json"),
         serde_json::to_string_pretty(&Value::Object(state))?,
     )?;
-    let mut tasks = Vec::new();
+    let mut running = Vec::new();
     for service in COLLECTED {
-        tasks.push(collect::spawn(collector(settings, service, lockstep, token)).await?);
+        match collect::spawn(collector(settings, service, lockstep, token)).await {
+            Ok(collector) => running.push(collector.abort_handle()),
+            Err(error) => {
+                // The collectors already started stop with the demo.
+                running.iter().for_each(tokio::task::AbortHandle::abort);
+                return Err(error);
+            }
+        }
     }
-    tasks.push(tokio::spawn(workload(settings.clone())));
-    RUNNING.lock().expect("not poisoned").extend(tasks);
+    running.push(tokio::spawn(workload(settings.clone())).abort_handle());
+    tasks.replace(running);
     tracing::info!(dir = %settings.dir.display(), "live demo running: its databases are collected");
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use app::state::BackgroundTasks;
 use lockstep::demo::{self, live};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -53,9 +54,12 @@ async fn the_live_demos_disaster_is_a_real_restore_that_fills_the_queue(pool: Pg
     let dir = std::env::temp_dir().join(format!("lockstep-live-demo-{tag}"));
     let settings =
         live::Settings::parse(&list, Some(dir.to_string_lossy().into()), Some("1".into())).unwrap();
-    assert!(demo::load_live(&pool, &settings, &app.address, ADMIN_TOKEN)
-        .await
-        .unwrap());
+    let tasks = BackgroundTasks::default();
+    assert!(
+        demo::load_live(&tasks, &pool, &settings, &app.address, ADMIN_TOKEN)
+            .await
+            .unwrap()
+    );
 
     // The collectors bring the seeded shop in, then the workload's orders.
     eventually("the seeded shop", async || {
@@ -116,5 +120,5 @@ async fn the_live_demos_disaster_is_a_real_restore_that_fills_the_queue(pool: Pg
         !findings["items"].as_array().unwrap().is_empty(),
         "{findings}"
     );
-    assert!(live::stop());
+    assert!(tasks.stop());
 }

@@ -229,7 +229,9 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
 
     let events = ndjson(&[json!({"type": "entity", "key": "C/1", "at": "2026-01-01T00:00:00Z"})]);
     assert_eq!(
-        post_events(&app, "metered_customers", None, &events).await.status(),
+        post_events(&app, "metered_customers", None, &events)
+            .await
+            .status(),
         200
     );
     let orders = ndjson(&[
@@ -238,7 +240,9 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
                "observed": "2026-01-02T00:00:00Z", "at": "2026-01-02T00:00:00Z"}),
     ]);
     assert_eq!(
-        post_events(&app, "metered_orders", None, &orders).await.status(),
+        post_events(&app, "metered_orders", None, &orders)
+            .await
+            .status(),
         200
     );
     // C/2 is created after the backup: restored, the orders reference breaks.
@@ -277,14 +281,25 @@ async fn metrics_move_with_ingest_drills_and_claims(pool: PgPool) {
         value(&after, metric, labels) - value(&before, metric, labels)
     };
     assert_eq!(
-        moved("lockstep_ingest_events_total", &[("service", "metered_customers")]),
+        moved(
+            "lockstep_ingest_events_total",
+            &[("service", "metered_customers")]
+        ),
         2.0
     );
     assert_eq!(
-        moved("lockstep_ingest_events_total", &[("service", "metered_orders")]),
+        moved(
+            "lockstep_ingest_events_total",
+            &[("service", "metered_orders")]
+        ),
         2.0
     );
-    assert!(moved("lockstep_ingest_bytes_total", &[("service", "metered_orders")]) > 100.0);
+    assert!(
+        moved(
+            "lockstep_ingest_bytes_total",
+            &[("service", "metered_orders")]
+        ) > 100.0
+    );
     assert!(
         moved(
             "lockstep_restore_duration_seconds_count",

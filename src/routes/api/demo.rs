@@ -89,7 +89,7 @@ async fn load_live(state: &AppState) -> Result<anyhow::Result<bool>, ApiError> {
         return Ok(Ok(false));
     }
     let lockstep = format!("http://{}", state.leptos_options.site_addr);
-    Ok(crate::demo::load_live(&state.pool, &settings, &lockstep, &token).await)
+    Ok(crate::demo::load_live(&state.demo_tasks, &state.pool, &settings, &lockstep, &token).await)
 }
 
 /// Stops the live demo's collectors and workload (its databases stay).
@@ -103,8 +103,8 @@ async fn load_live(state: &AppState) -> Result<anyhow::Result<bool>, ApiError> {
         (status = 404, description = "No live demo runs", body = ErrorBody)
     )
 )]
-async fn stop_live(_: Admin) -> Result<StatusCode, ApiError> {
-    if crate::demo::live::stop() {
+async fn stop_live(_: Admin, State(state): State<AppState>) -> Result<StatusCode, ApiError> {
+    if state.demo_tasks.stop() {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(StatusCode::NOT_FOUND, "no live demo runs"))
