@@ -22,9 +22,10 @@ pub struct Report {
     /// What went wrong since its previous report, if anything (kept until
     /// the next error, with its time).
     pub error: Option<String>,
+    /// Its resume point per source: an object, opaque to Lockstep.
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub watermarks: Option<serde_json::Value>,
+    pub watermarks: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Keeps a report; watermarks left out keep the ones before.
