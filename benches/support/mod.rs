@@ -61,3 +61,49 @@ pub async fn serve(pool: PgPool, admin_token: Option<&str>) -> String {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     format!("http://{addr}")
 }
+
+/// A client signed in to the dashboard at `base` as a new viewer (pages
+/// need a session; the API's bearer token does not open them).
+pub async fn signed_in(pool: &PgPool, base: &str) -> reqwest::Client {
+    use reqwest::cookie::CookieStore;
+    const PASSWORD: &str = "bench-viewer-password";
+    app::accounts::commands::create(
+        pool,
+        "bench",
+        "bench-viewer",
+        app::accounts::model::Role::Viewer,
+        PASSWORD,
+    )
+    .await
+    .expect("the bench's viewer");
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200, "the sign-in page");
+    let cookies = jar.cookies(&base.parse().unwrap()).expect("cookies");
+    let csrf = cookies
+        .to_str()
+        .unwrap()
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == app::accounts::csrf::COOKIE)
+        .map(|(_, value)| value.to_string())
+        .expect("a CSRF cookie");
+    let signed = client
+        .post(format!("{base}/api/fn/login"))
+        .header(app::accounts::csrf::HEADER, csrf)
+        .form(&[("name", "bench-viewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed.status().is_success() || signed.status().is_redirection(),
+        "sign-in: {}",
+        signed.status()
+    );
+    client
+}

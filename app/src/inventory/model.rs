@@ -89,7 +89,8 @@ pub struct CollectorStatus {
     pub last_seen_at: DateTime<Utc>,
     /// Rows it has reported in all.
     pub rows_sent: i64,
-    /// How far behind the service's newest write its last report was.
+    /// How far Lockstep was behind the service's database at the last
+    /// report: from the moment its last pass read to Lockstep's acknowledgement.
     pub lag_seconds: Option<f64>,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
