@@ -85,14 +85,9 @@ pub async fn signed_in(pool: &PgPool, base: &str) -> reqwest::Client {
     let login = client.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(login.status(), 200, "the sign-in page");
     let cookies = jar.cookies(&base.parse().unwrap()).expect("cookies");
-    let csrf = cookies
-        .to_str()
-        .unwrap()
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == app::accounts::csrf::COOKIE)
-        .map(|(_, value)| value.to_string())
-        .expect("a CSRF cookie");
+    let csrf = app::accounts::csrf::cookie(cookies.to_str().unwrap(), app::accounts::csrf::COOKIE)
+        .expect("a CSRF cookie")
+        .to_string();
     let signed = client
         .post(format!("{base}/api/fn/login"))
         .header(app::accounts::csrf::HEADER, csrf)

@@ -199,10 +199,8 @@ fn cookie_value(request: &Request, name: &str) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_string())
+        .find_map(|v| csrf::cookie(v, name))
+        .map(str::to_string)
 }
 
 fn random_token() -> String {

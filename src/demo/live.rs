@@ -379,7 +379,7 @@ async fn backup(pool: &PgPool, settings: &Settings, service: &str) -> anyhow::Re
 
 /// `--host … --port … --user … [--password=…] DATABASE` for the MySQL
 /// client tools, from a `mysql://user:password@host:port/database` URL.
-fn mysql_client(url: &str) -> anyhow::Result<String> {
+pub fn mysql_client(url: &str) -> anyhow::Result<String> {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("root", rest));
     let (address, database) = rest

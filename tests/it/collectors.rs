@@ -205,8 +205,9 @@ async fn a_postgres_service_is_collected_with_its_updates_and_hard_deletes(pool:
     .await;
 }
 
-/// A database of its own on the MySQL/MariaDB server, dropped afterwards.
-async fn mysql_database(name: &str) -> (String, MySqlConnection) {
+/// A database of its own on the MySQL/MariaDB server holding the orders
+/// table and its rows (drop it with `drop_mysql_database`).
+async fn mysql_database(name: &str) -> (String, tokio::sync::Mutex<MySqlConnection>) {
     let server = mysql_server();
     let mut admin = MySqlConnection::connect(&server).await.unwrap();
     for statement in [
@@ -216,15 +217,7 @@ async fn mysql_database(name: &str) -> (String, MySqlConnection) {
         admin.execute(statement.as_str()).await.unwrap();
     }
     let url = format!("{}/{name}", server.trim_end_matches('/'));
-    let conn = MySqlConnection::connect(&url).await.unwrap();
-    (url, conn)
-}
-
-#[sqlx::test]
-async fn a_mysql_service_is_collected_with_its_updates_and_hard_deletes(pool: PgPool) {
-    let app = shop(&pool).await;
-    let name = format!("lockstep_it_{}", std::process::id());
-    let (url, mut conn) = mysql_database(&name).await;
+    let mut conn = MySqlConnection::connect(&url).await.unwrap();
     conn.execute(
         "create table orders (id int primary key, status varchar(20), customer_id varchar(20),
                               customer_name varchar(40), updated_at datetime(6), deleted tinyint,
@@ -233,22 +226,32 @@ async fn a_mysql_service_is_collected_with_its_updates_and_hard_deletes(pool: Pg
     .await
     .unwrap();
     conn.execute(ORDERS_ROWS).await.unwrap();
+    (url, tokio::sync::Mutex::new(conn))
+}
+
+async fn drop_mysql_database(conn: tokio::sync::Mutex<MySqlConnection>, name: &str) {
+    conn.into_inner()
+        .execute(format!("drop database {name}").as_str())
+        .await
+        .unwrap();
+}
+
+#[sqlx::test]
+async fn a_mysql_service_is_collected_with_its_updates_and_hard_deletes(pool: PgPool) {
+    let app = shop(&pool).await;
+    let name = format!("lockstep_it_{}", std::process::id());
+    let (url, conn) = mysql_database(&name).await;
     let path = config(
         &app,
         &url,
         "select id as `key`, updated_at, deleted, status from orders",
         "mysql",
     );
-    let conn = tokio::sync::Mutex::new(conn);
     collect_the_story(&app, &pool, &path, async |sql: &str| {
         conn.lock().await.execute(sql).await.unwrap();
     })
     .await;
-    conn.lock()
-        .await
-        .execute(format!("drop database {name}").as_str())
-        .await
-        .unwrap();
+    drop_mysql_database(conn, &name).await;
 }
 
 #[sqlx::test]
@@ -405,7 +408,7 @@ async fn restore_is_suspected(
     .await;
     collect::run(path, Mode::Once).await.unwrap();
     assert!(
-        suspicions(app).await.is_empty(),
+        app.suspicions("orders").await.is_empty(),
         "writes after a backup are no regression"
     );
 
@@ -420,7 +423,7 @@ async fn restore_is_suspected(
     // watermark, and takes a snapshot.
     collect::run(path, Mode::Once).await.unwrap();
 
-    let list = suspicions(app).await;
+    let list = app.suspicions("orders").await;
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(
         list[0]["backup_id"], recorded[0].0,
@@ -428,14 +431,6 @@ async fn restore_is_suspected(
     );
     assert_eq!(list[0]["evidence"]["vanished"], 1);
     assert_eq!(list[0]["evidence"]["regressed"], 1);
-}
-
-async fn suspicions(app: &TestApp) -> Vec<Value> {
-    app.get_json("/api/v1/services/orders/suspected-restores")
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[sqlx::test]
@@ -460,8 +455,8 @@ async fn a_pg_restore_of_the_service_is_suspected_from_its_backup(pool: PgPool) 
         "pg-restore",
     );
     let dump = temp_file("orders.dump");
-    let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     let conn = tokio::sync::Mutex::new(conn);
+    let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     restore_is_suspected(
         &app,
         &pool,
@@ -500,34 +495,17 @@ async fn a_pg_restore_of_the_service_is_suspected_from_its_backup(pool: PgPool) 
 async fn a_mysql_restore_of_the_service_is_suspected_from_its_backup(pool: PgPool) {
     let app = shop(&pool).await;
     let name = format!("lockstep_it_restore_{}", std::process::id());
-    let (url, mut conn) = mysql_database(&name).await;
-    conn.execute(
-        "create table orders (id int primary key, status varchar(20), customer_id varchar(20),
-                              customer_name varchar(40), updated_at datetime(6), deleted tinyint)",
-    )
-    .await
-    .unwrap();
-    conn.execute(ORDERS_ROWS).await.unwrap();
+    let (url, conn) = mysql_database(&name).await;
     let path = config(
         &app,
         &url,
         "select id as `key`, updated_at, deleted, status from orders",
         "mysql-restore",
     );
-    // mysql://user@host:port, as the client tools want it.
-    let server = mysql_server();
-    let (user, address) = server
-        .trim_start_matches("mysql://")
-        .split_once('@')
-        .unwrap();
-    let (host, port) = address
-        .trim_end_matches('/')
-        .split_once(':')
-        .unwrap_or((address, "3306"));
-    let client = format!("--host={host} --port={port} --user={user}");
+    // The database's URL as the client tools want it (the database last).
+    let client = lockstep::demo::live::mysql_client(&url).unwrap();
     let dump = temp_file("orders.sql");
     let shell = |line: String| vec!["sh".to_string(), "-c".to_string(), line];
-    let conn = tokio::sync::Mutex::new(conn);
     restore_is_suspected(
         &app,
         &pool,
@@ -537,18 +515,12 @@ async fn a_mysql_restore_of_the_service_is_suspected_from_its_backup(pool: PgPoo
         },
         (
             "utc_timestamp(6)",
-            shell(format!(
-                "mysqldump {client} --single-transaction {name} > {dump}"
-            )),
-            shell(format!("mysql {client} {name} < {dump}")),
+            shell(format!("mysqldump --single-transaction {client} > {dump}")),
+            shell(format!("mysql {client} < {dump}")),
         ),
     )
     .await;
-    conn.lock()
-        .await
-        .execute(format!("drop database {name}").as_str())
-        .await
-        .unwrap();
+    drop_mysql_database(conn, &name).await;
 }
 
 #[sqlx::test]

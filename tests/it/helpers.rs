@@ -62,6 +62,26 @@ impl TestApp {
             .bearer_auth(ADMIN_TOKEN)
     }
 
+    /// The service's suspected restores (spec §9), newest first.
+    pub async fn suspicions(&self, service: &str) -> Vec<serde_json::Value> {
+        self.get_json(&format!("/api/v1/services/{service}/suspected-restores"))
+            .await
+            .as_array()
+            .expect("a list")
+            .clone()
+    }
+
+    /// Records suspected restore `id` of `service` with the admin token.
+    pub async fn record_suspicion(&self, service: &str, id: i64) -> reqwest::Response {
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/services/{service}/suspected-restores/{id}/record"),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
     pub async fn put_topology(&self, content_type: &str, body: &str) -> reqwest::Response {
         self.admin(reqwest::Method::PUT, "/api/v1/topology")
             .header("content-type", content_type)
@@ -149,14 +169,9 @@ impl Browser {
         use reqwest::cookie::CookieStore;
         let url = self.base.parse().unwrap();
         let cookies = self.jar.cookies(&url).expect("cookies");
-        cookies
-            .to_str()
-            .unwrap()
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == app::accounts::csrf::COOKIE)
-            .map(|(_, value)| value.to_string())
+        app::accounts::csrf::cookie(cookies.to_str().unwrap(), app::accounts::csrf::COOKIE)
             .expect("a CSRF cookie")
+            .to_string()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -9,7 +9,7 @@ use lockstep::demo::{self, live};
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{spawn_app, TestApp, ADMIN_TOKEN};
+use crate::helpers::{spawn_app, ADMIN_TOKEN};
 
 async fn live_entities(pool: &PgPool, service: &str) -> i64 {
     sqlx::query_scalar(
@@ -30,14 +30,6 @@ async fn eventually(what: &str, mut ready: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     panic!("timed out waiting for {what}");
-}
-
-async fn suspicions(app: &TestApp) -> Vec<Value> {
-    app.get_json("/api/v1/services/orders/suspected-restores")
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[sqlx::test]
@@ -85,10 +77,10 @@ async fn the_live_demos_disaster_is_a_real_restore_that_fills_the_queue(pool: Pg
         "only the demo's databases"
     );
     eventually("the suspected restore", async || {
-        !suspicions(&app).await.is_empty()
+        !app.suspicions("orders").await.is_empty()
     })
     .await;
-    let suspicion = &suspicions(&app).await[0];
+    let suspicion = &app.suspicions("orders").await[0];
     assert!(
         suspicion["evidence"]["vanished"].as_i64().unwrap() >= 1,
         "{suspicion}"
@@ -96,14 +88,7 @@ async fn the_live_demos_disaster_is_a_real_restore_that_fills_the_queue(pool: Pg
     assert!(suspicion["backup_id"].as_i64().is_some(), "{suspicion}");
 
     let id = suspicion["id"].as_i64().unwrap();
-    let recorded = app
-        .admin(
-            reqwest::Method::POST,
-            &format!("/api/v1/services/orders/suspected-restores/{id}/record"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let recorded = app.record_suspicion("orders", id).await;
     assert_eq!(recorded.status(), 201);
     let restore: Value = recorded.json().await.unwrap();
     assert!(

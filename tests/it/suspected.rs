@@ -42,13 +42,6 @@ async fn backup(app: &TestApp, at: &str) -> i64 {
         .unwrap()
 }
 
-async fn suspicions(app: &TestApp) -> Vec<Value> {
-    let list = app
-        .get_json("/api/v1/services/orders/suspected-restores")
-        .await;
-    list.as_array().unwrap().clone()
-}
-
 async fn open_gauge(app: &TestApp) -> Option<String> {
     let text = app.get("/metrics").await.text().await.unwrap();
     text.lines()
@@ -70,7 +63,7 @@ async fn a_snapshot_that_goes_back_in_time_raises_one_suspicion_that_records_the
     // is back at its 08:00 version.
     let restored = [order("O/1", "08:00"), order("O/3", "08:30")];
     snapshot(&app, "11:00", &restored).await;
-    let list = suspicions(&app).await;
+    let list = app.suspicions("orders").await;
     assert_eq!(list.len(), 1, "{list:?}");
     let suspicion = &list[0];
     assert_eq!(suspicion["backup_id"], backup_id);
@@ -83,7 +76,7 @@ async fn a_snapshot_that_goes_back_in_time_raises_one_suspicion_that_records_the
 
     // The next snapshot still shows it: the same suspicion, first seen at 11:00.
     snapshot(&app, "11:30", &restored).await;
-    let list = suspicions(&app).await;
+    let list = app.suspicions("orders").await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["seen_at"], "2026-11-01T11:00:00Z");
     assert_eq!(list[0]["last_seen_at"], "2026-11-01T11:30:00Z");
@@ -93,37 +86,23 @@ async fn a_snapshot_that_goes_back_in_time_raises_one_suspicion_that_records_the
     );
 
     let id = list[0]["id"].as_i64().unwrap();
-    let recorded = app
-        .admin(
-            reqwest::Method::POST,
-            &format!("/api/v1/services/orders/suspected-restores/{id}/record"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let recorded = app.record_suspicion("orders", id).await;
     assert_eq!(recorded.status(), 201);
     let restore: Value = recorded.json().await.unwrap();
     assert_eq!(restore["backup_id"], backup_id);
     assert_eq!(restore["restored_at"], "2026-11-01T11:00:00Z");
     assert_eq!(restore["epoch"], 1);
 
-    let list = suspicions(&app).await;
+    let list = app.suspicions("orders").await;
     assert_eq!(list[0]["status"], "recorded");
     assert_eq!(list[0]["restore_id"], restore["id"]);
     assert_eq!(open_gauge(&app).await, None, "no open suspicion left");
-    let again = app
-        .admin(
-            reqwest::Method::POST,
-            &format!("/api/v1/services/orders/suspected-restores/{id}/record"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let again = app.record_suspicion("orders", id).await;
     assert_eq!(again.status(), 409);
 
     // The inventory is back at the backup: the same snapshot shows nothing new.
     snapshot(&app, "12:00", &restored).await;
-    assert_eq!(suspicions(&app).await.len(), 1);
+    assert_eq!(app.suspicions("orders").await.len(), 1);
     let o1: String = sqlx::query_scalar(
         "select to_char(updated_at at time zone 'UTC', 'HH24:MI') from entity where key = 'O/1'",
     )
@@ -146,7 +125,7 @@ async fn entities_gone_since_a_backup_are_suspected_and_can_be_dismissed(pool: P
         &[order("O/1", "08:00"), order("O/2", "08:10")],
     )
     .await;
-    let list = suspicions(&app).await;
+    let list = app.suspicions("orders").await;
     assert_eq!(
         list.len(),
         1,
@@ -165,7 +144,7 @@ async fn entities_gone_since_a_backup_are_suspected_and_can_be_dismissed(pool: P
         .await
         .unwrap();
     assert_eq!(dismissed.status(), 204);
-    assert_eq!(suspicions(&app).await[0]["status"], "dismissed");
+    assert_eq!(app.suspicions("orders").await[0]["status"], "dismissed");
     for (id, action, status) in [(id, "record", 409), (id + 1000, "record", 404)] {
         let response = app
             .admin(reqwest::Method::POST, &path(id, action))
@@ -203,7 +182,7 @@ async fn plain_deletes_and_late_snapshots_raise_no_suspicion(pool: PgPool) {
     report(&app, &[order("O/6", "10:00"), order("O/3", "10:05")]).await;
     snapshot(&app, "09:45", &kept[1..]).await;
 
-    assert_eq!(suspicions(&app).await, Vec::<Value>::new());
+    assert_eq!(app.suspicions("orders").await, Vec::<Value>::new());
     let live: Vec<(String, String)> = sqlx::query_as(
         "select key, to_char(updated_at at time zone 'UTC', 'HH24:MI') from entity
          where not deleted order by key",
@@ -240,7 +219,7 @@ async fn the_restores_page_shows_a_suspicion_and_records_it_without_javascript(p
         "a viewer sees the suspicion without the buttons"
     );
 
-    let id = suspicions(&app).await[0]["id"].to_string();
+    let id = app.suspicions("orders").await[0]["id"].to_string();
     let sent = operator
         .submit_form(
             "/restores",
@@ -257,7 +236,7 @@ async fn the_restores_page_shows_a_suspicion_and_records_it_without_javascript(p
     let restores = app.get_json("/api/v1/restores").await;
     assert_eq!(restores.as_array().unwrap().len(), 1, "{restores}");
     assert_eq!(restores[0]["recorded_by"], "olga");
-    assert_eq!(suspicions(&app).await[0]["status"], "recorded");
+    assert_eq!(app.suspicions("orders").await[0]["status"], "recorded");
     let page = operator.get("/restores").await.text().await.unwrap();
     assert!(
         !page.contains("Suspected restores"),

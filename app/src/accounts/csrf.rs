@@ -56,11 +56,17 @@ pub fn token() -> Option<String> {
         .dyn_into::<web_sys::HtmlDocument>()
         .ok()?;
     let cookies = document.cookie().ok()?;
+    cookie(&cookies, COOKIE).map(str::to_string)
+}
+
+/// The value of cookie `name` in a `Cookie` header (or `document.cookie`):
+/// `a=1; b=2`.
+pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     cookies
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_string())
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
 }
 
 #[cfg(not(feature = "hydrate"))]
