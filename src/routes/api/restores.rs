@@ -26,7 +26,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::api::{Operator, Reader};
 
-use super::{parse_id, ApiError};
+use super::{error::ErrorBody, parse_id, ApiError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -168,7 +168,8 @@ async fn list_suspected(
 
 /// Records an open suspicion as a restore: to the backup it most likely
 /// came from, with `restored_at` when the regression was first seen; 409
-/// when it was recorded or dismissed already.
+/// when it was recorded or dismissed already, 422 when a restore recorded
+/// since is newer (restores of a service are recorded in order).
 #[utoipa::path(
     post,
     path = "/api/v1/services/{service}/suspected-restores/{id}/record",
@@ -177,7 +178,10 @@ async fn list_suspected(
         ("service" = String, Path, description = "The service"),
         ("id" = i64, Path, description = "The suspected restore's id"),
     ),
-    responses((status = 201, description = "The recorded restore", body = RestoreReport))
+    responses(
+        (status = 201, description = "The recorded restore", body = RestoreReport),
+        (status = 422, description = "Not recordable: a restore of the service recorded since the suspicion was first seen is newer than its `restored_at`", body = ErrorBody)
+    )
 )]
 async fn record_suspected(
     Operator(actor): Operator,
