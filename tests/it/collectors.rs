@@ -276,12 +276,18 @@ async fn a_query_without_a_column_it_must_return_is_refused_before_anything_is_s
         "{said}"
     );
     assert_eq!(versions(&pool).await, 0, "nothing was sent");
-    let status = app
-        .admin(reqwest::Method::GET, "/api/v1/services/orders/collector")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status.status(), 404, "the collector never reported");
+    let collector_status = async || {
+        app.admin(reqwest::Method::GET, "/api/v1/services/orders/collector")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        collector_status().await,
+        404,
+        "the collector never reported"
+    );
 
     // A report whose watermarks are not an object is refused and not kept.
     let refused = app
@@ -293,12 +299,7 @@ async fn a_query_without_a_column_it_must_return_is_refused_before_anything_is_s
     assert_eq!(refused.status(), 422);
     let body: serde_json::Value = refused.json().await.unwrap();
     assert!(body.to_string().contains("expected a map"), "{body}");
-    let status = app
-        .admin(reqwest::Method::GET, "/api/v1/services/orders/collector")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status.status(), 404, "nothing was kept");
+    assert_eq!(collector_status().await, 404, "nothing was kept");
 
     // A config that is not even YAML names the file and the line.
     let broken = temp_file("broken.yaml");
