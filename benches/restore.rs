@@ -226,9 +226,9 @@ async fn main() {
         .unwrap();
     let copies = (1_000_000 + have - 1) / have.max(1) - 1;
     sqlx::query(
-        "insert into finding (restore_id, kind, relation_id, source_service_id, source_key, target_service_id,
+        "insert into finding (restore_id, cause_id, kind, relation_id, source_service_id, source_key, target_service_id,
                               target_key, observed_at, target_updated_at, amnesia_from, strategy, cached, status)
-         select restore_id, kind, relation_id, source_service_id, source_key || '#' || c, target_service_id,
+         select restore_id, cause_id, kind, relation_id, source_service_id, source_key || '#' || c, target_service_id,
                 target_key, observed_at, target_updated_at, amnesia_from, strategy, cached,
                 (array['open','open','open','claimed','resolved','accepted','dismissed'])[1 + (finding_id + c) % 7]
          from finding, generate_series(1, $1::bigint) c",
@@ -237,6 +237,11 @@ async fn main() {
     .execute(&pool)
     .await
     .unwrap();
+    // The copies are written behind the causes' counts.
+    sqlx::query("select recount_causes()")
+        .execute(&pool)
+        .await
+        .unwrap();
     // As a restore leaves it (see `refresh_visibility` in the engine).
     sqlx::query("vacuum (analyze) finding")
         .execute(&pool)

@@ -8,7 +8,10 @@
 pub mod accounts;
 pub mod api_reference;
 pub mod app;
+pub mod causes;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod download;
 pub mod error;
 pub mod inventory;
 #[cfg(feature = "ssr")]

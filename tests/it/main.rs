@@ -3,6 +3,7 @@
 
 mod accounts;
 mod after_restore;
+mod causes;
 mod collectors;
 mod concurrency;
 mod distribution;

@@ -83,7 +83,7 @@ pub async fn claim_next_finding(filter: Filter) -> Result<Option<FindingDetail>,
 
 /// Blank notes and strategies from a form are absent ones.
 #[cfg(feature = "ssr")]
-fn clean(input: ActionInput) -> ActionInput {
+pub fn clean(input: ActionInput) -> ActionInput {
     let keep = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     ActionInput {
         note: keep(input.note),

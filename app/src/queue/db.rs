@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::model::*;
+use crate::causes::tally::tally;
+use crate::download::{Chunk, Chunks, CsvDownload};
 use crate::error::AppError;
 use crate::restores::model::Amnesia;
 
@@ -170,6 +172,9 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &Filter, with_status:
             .push_bind(service.clone())
             .push("))");
     }
+    if let Some(cause) = filter.cause {
+        q.push(" and f.cause_id = ").push_bind(cause);
+    }
     if let Some(relation) = &filter.relation {
         q.push(" and f.relation_id = (select relation_id from relation where name = ")
             .push_bind(relation.clone())
@@ -261,11 +266,14 @@ enum Lead {
 }
 
 /// The columns, with the filter's values, that lead the index serving a
-/// page (before `finding_id`): a service's side, else the restore, else
+/// page (before `finding_id`): a service's side, else the cause, else the restore, else
 /// kind and status, else status; none for the primary key.
 fn leading(filter: &Filter, side: Option<(&'static str, i64)>) -> Vec<(&'static str, Lead)> {
     if let Some((column, id)) = side {
         return vec![(column, Lead::Id(id))];
+    }
+    if let Some(cause) = filter.cause {
+        return vec![("f.cause_id", Lead::Id(cause))];
     }
     if let Some(restore) = filter.restore {
         return vec![("f.restore_id", Lead::Id(restore))];
@@ -417,8 +425,15 @@ fn push_allowed(q: &mut QueryBuilder<'_, Postgres>, action: Action, actor: &str)
         .push(")");
 }
 
-/// Appends the audit rows for `changed` (a CTE of `finding_id, from_status`);
-/// selects how many changed and the first of them (0 when none).
+/// What the `changed` CTE of an action returns (from `update finding f …
+/// from prior`): each finding with the status it left, and the buckets of
+/// its cause it moves between.
+const CHANGED: &str = " returning f.target_service_id, f.finding_id, f.cause_id,
+    prior.status as from_status, finding_bucket(prior.status, prior.resolved_by) as from_bucket,
+    finding_bucket(f.status, f.resolved_by) as to_bucket";
+
+/// Appends the audit rows and the causes' counts for `changed` (see
+/// `CHANGED`); selects how many changed and the first of them (0 when none).
 fn push_audit(
     q: &mut QueryBuilder<'_, Postgres>,
     action: Action,
@@ -441,11 +456,11 @@ fn push_audit(
     .push_bind(input.strategy.clone())
     .push(", ")
     .push_bind(input.note.clone())
-    .push(
-        " from changed returning finding_id
-         )
-         select count(*), coalesce(min(finding_id), 0)",
-    )
+    .push(" from changed returning finding_id), ")
+    .push(format!(
+        "{} select count(*), coalesce(min(finding_id), 0)",
+        tally("changed", "from_bucket", "to_bucket")
+    ))
     .push(extra_column)
     .push(" from audited");
 }
@@ -461,14 +476,14 @@ pub async fn act(
 ) -> Result<FindingDetail, AppError> {
     check_strategy(input)?;
     let mut q = QueryBuilder::new(
-        "with prior as (select finding_id, status from finding where finding_id = ",
+        "with prior as (select finding_id, status, resolved_by from finding where finding_id = ",
     );
     q.push_bind(id)
         .push(" for update), changed as (update finding f set ");
     push_set(&mut q, action, input, actor);
     q.push(" from prior where f.finding_id = prior.finding_id");
     push_allowed(&mut q, action, actor);
-    q.push(" returning f.target_service_id, f.finding_id, prior.status as from_status");
+    q.push(CHANGED);
     push_audit(&mut q, action, input, actor, "");
     let (changed, _): (i64, i64) = q.build_query_as().fetch_one(db).await?;
     if changed == 0 {
@@ -498,8 +513,9 @@ pub async fn bulk(
     actor: &str,
 ) -> Result<BulkOutcome, AppError> {
     check_strategy(input)?;
-    let mut q =
-        QueryBuilder::new("with prior as (select f.finding_id, f.status from finding f where true");
+    let mut q = QueryBuilder::new(
+        "with prior as (select f.finding_id, f.status, f.resolved_by from finding f where true",
+    );
     match selection {
         Selection::Ids(ids) => {
             q.push(" and f.finding_id = any(")
@@ -510,12 +526,18 @@ pub async fn bulk(
             validate(filter)?;
             push_filter(&mut q, filter, true);
         }
+        Selection::Cause(cause) => {
+            q.push(" and f.cause_id = ")
+                .push_bind(*cause)
+                .push(" and f.status in ('open', 'claimed')");
+        }
     }
     q.push(" for update), changed as (update finding f set ");
     push_set(&mut q, action, input, actor);
     q.push(" from prior where f.finding_id = prior.finding_id");
     push_allowed(&mut q, action, actor);
-    q.push(" returning f.target_service_id, f.finding_id, prior.status as from_status), total as (select count(*) as n from prior");
+    q.push(CHANGED)
+        .push("), total as (select count(*) as n from prior");
     push_audit(&mut q, action, input, actor, ", (select n from total)");
     let (changed, _, total): (i64, i64, i64) = q.build_query_as().fetch_one(db).await?;
     if changed > 0 {
@@ -537,14 +559,15 @@ pub async fn claim_next(
 ) -> Result<Option<FindingDetail>, AppError> {
     validate(filter)?;
     let mut q = QueryBuilder::new(
-        "with prior as (select f.finding_id, f.status from finding f where f.status = 'open'",
+        "with prior as (select f.finding_id, f.status, f.resolved_by from finding f where f.status = 'open'",
     );
     push_filter(&mut q, filter, false);
     q.push(
         " order by f.finding_id limit 1 for update skip locked), changed as (update finding f set ",
     );
     push_set(&mut q, Action::Claim, &ActionInput::default(), actor);
-    q.push(" from prior where f.finding_id = prior.finding_id returning f.target_service_id, f.finding_id, prior.status as from_status");
+    q.push(" from prior where f.finding_id = prior.finding_id")
+        .push(CHANGED);
     push_audit(&mut q, Action::Claim, &ActionInput::default(), actor, "");
     let (changed, id): (i64, i64) = q.build_query_as().fetch_one(db).await?;
     if changed == 0 {
@@ -598,42 +621,22 @@ const CSV_HEADER: [&str; 18] = [
     "created_at",
 ];
 
-/// Rows per chunk of the export: a chunk is what the server holds at once.
-const CSV_CHUNK_ROWS: usize = 1_000;
-
-/// A chunk of the CSV export, or why it stopped.
-pub type CsvChunk = Result<Vec<u8>, std::io::Error>;
-
-/// Every finding under the filter as CSV, oldest first, streamed: the rows
-/// are read from PostgreSQL as they are written out, a thousand at a time,
-/// so an export of a million findings costs the server one chunk of
-/// memory. The filter is checked before anything is sent (422 then).
+/// Every finding under the filter as CSV, oldest first, streamed
+/// (`download::stream`): an export of a million findings costs the server
+/// a couple of chunks of memory. The filter is checked before anything is
+/// sent (422 then).
 pub fn export_csv(
     db: PgPool,
     filter: Filter,
-) -> Result<impl futures::Stream<Item = CsvChunk> + Send + 'static, AppError> {
+) -> Result<impl futures::Stream<Item = Chunk> + Send + 'static, AppError> {
     validate(&filter)?;
-    // Two chunks in flight: the reader waits for a slow download.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<CsvChunk>(2);
-    tokio::spawn(async move {
-        if let Err(error) = write_csv(&db, &filter, &sender).await {
-            tracing::warn!(%error, "the CSV export stopped early");
-            let _ = sender
-                .send(Err(std::io::Error::other(error.to_string())))
-                .await;
-        }
-    });
-    Ok(futures::stream::unfold(
-        receiver,
-        |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    Ok(crate::download::stream(
+        "the CSV export",
+        move |chunks| async move { write_csv(&db, &filter, &chunks).await },
     ))
 }
 
-async fn write_csv(
-    db: &PgPool,
-    filter: &Filter,
-    sender: &tokio::sync::mpsc::Sender<CsvChunk>,
-) -> Result<(), AppError> {
+async fn write_csv(db: &PgPool, filter: &Filter, chunks: &Chunks) -> Result<(), AppError> {
     use futures::TryStreamExt;
     let mut q = QueryBuilder::new(format!(
         "select {COLUMNS} from finding f {JOINS} where true"
@@ -641,37 +644,16 @@ async fn write_csv(
     push_filter(&mut q, filter, true);
     q.push(" order by f.finding_id");
     let mut rows = q.build_query_as::<FindingRow>().fetch(db);
-    let mut chunk = csv::Writer::from_writer(Vec::new());
-    chunk.write_record(CSV_HEADER).map_err(csv_error)?;
-    let mut in_chunk = 0;
+    let mut csv = CsvDownload::new(chunks, &CSV_HEADER)?;
     while let Some(row) = rows.try_next().await? {
-        chunk.write_record(csv_record(row)).map_err(csv_error)?;
-        in_chunk += 1;
-        if in_chunk == CSV_CHUNK_ROWS {
-            let full = std::mem::replace(&mut chunk, csv::Writer::from_writer(Vec::new()));
-            if sender
-                .send(Ok(full
-                    .into_inner()
-                    .map_err(|e| csv_error(e.into_error()))?))
-                .await
-                .is_err()
-            {
-                return Ok(()); // the download was cancelled
-            }
-            in_chunk = 0;
+        if !csv.write(csv_record(row)).await? {
+            return Ok(()); // the download was cancelled
         }
     }
-    let last = chunk.into_inner().map_err(|e| csv_error(e.into_error()))?;
-    let _ = sender.send(Ok(last)).await;
-    Ok(())
+    csv.finish().await
 }
 
-fn csv_error(error: impl std::fmt::Display) -> AppError {
-    tracing::error!(%error, "writing CSV");
-    AppError::Internal
-}
-
-/// One finding as the export's cells, each safe to open in a spreadsheet.
+/// One finding as the export's cells.
 fn csv_record(r: FindingRow) -> [String; 18] {
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     [
@@ -694,32 +676,4 @@ fn csv_record(r: FindingRow) -> [String; 18] {
         r.note.unwrap_or_default(),
         r.created_at.to_rfc3339(),
     ]
-    .map(spreadsheet_safe)
-}
-
-/// A cell a spreadsheet would run as a formula (it starts with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return: OWASP's CSV injection) gets a
-/// leading `'`, so it shows as the text it is. Keys and notes come from
-/// the services and the operators, so any of them may.
-fn spreadsheet_safe(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_a_spreadsheet_would_run_are_shown_as_text() {
-        for formula in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"] {
-            assert_eq!(spreadsheet_safe(formula.into()), format!("'{formula}"));
-        }
-        for plain in ["C/3", "2026-11-01T12:00:00+00:00", "", "a=b"] {
-            assert_eq!(spreadsheet_safe(plain.into()), plain);
-        }
-    }
 }

@@ -101,6 +101,9 @@ pub struct Filter {
     /// Either side's service.
     pub service: Option<String>,
     pub relation: Option<String>,
+    /// One cause's findings (spec §8).
+    #[serde(default)]
+    pub cause: Option<i64>,
 }
 
 /// Keyset pagination over finding ids, oldest or newest first.
@@ -229,6 +232,7 @@ pub fn read_query(value: impl Fn(&str) -> Option<String>) -> Result<(Filter, Pag
         status: text("status"),
         service: text("service"),
         relation: text("relation"),
+        cause: number("cause")?,
     };
     let page = Page {
         after: number("after")?,
@@ -243,6 +247,8 @@ pub fn read_query(value: impl Fn(&str) -> Option<String>) -> Result<(Filter, Pag
 pub enum Selection {
     Ids(Vec<i64>),
     Filter(Filter),
+    /// The pending (open or claimed) findings of a cause (spec §8).
+    Cause(i64),
 }
 
 /// The result of a bulk action.

@@ -20,6 +20,7 @@ use super::model::{
     FindingKind, FindingPage, FindingStatus, Page, Selection, Strategy,
 };
 use crate::accounts::{csrf::CsrfField, model::Permission, ui::may};
+use crate::causes::{api::DecideCause, CausesPanel};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::error::AppError;
 
@@ -131,6 +132,14 @@ pub fn QueuePage() -> impl IntoView {
         }
     });
 
+    // A decision on a cause changes its rows too.
+    let decide = ServerAction::<DecideCause>::new();
+    Effect::new(move |_| {
+        if decide.value().get().is_some() {
+            version.update(|v| *v += 1);
+        }
+    });
+
     #[cfg(feature = "hydrate")]
     keyboard_shortcuts(visible_ids, selected, filter, act, next);
 
@@ -144,6 +153,14 @@ pub fn QueuePage() -> impl IntoView {
                 counts.await.map(|rows| count_strip(rows, filter.get_untracked()))
             })}
         </Transition>
+        {move || {
+            let f = filter.get();
+            match (f.cause, f.restore) {
+                (Some(cause), restore) => cause_heading(cause, restore).into_any(),
+                (None, Some(restore)) => view! { <CausesPanel restore=Some(restore) version decide /> }.into_any(),
+                (None, None) => ().into_any(),
+            }
+        }}
         <FilterForm filter />
         {move || bad_address().map(|error| view! { <div class="mb-3" data-testid="bad-filter"><ErrorNotice error /></div> })}
         {toolbar(filter, checked, bulk, next)}
@@ -277,6 +294,17 @@ fn keyboard_shortcuts(
     on_cleanup(move || handle.remove());
 }
 
+/// Above a cause's rows: which cause, and the way back to all of them.
+fn cause_heading(cause: i64, restore: Option<i64>) -> impl IntoView {
+    let back = restore.map_or("/queue".to_string(), |r| format!("/queue?restore={r}"));
+    view! {
+        <p data-testid="cause-heading" class="mb-3 text-sm">
+            {format!("The findings of cause #{cause}. ")}
+            <A href=back attr:class="text-indigo-700 underline dark:text-indigo-300">"Back to the causes"</A>
+        </p>
+    }
+}
+
 fn page_is_first(query: &Memo<leptos_router::params::ParamsMap>) -> bool {
     query.with_untracked(|q| q.get("after").is_none())
 }
@@ -285,6 +313,9 @@ fn query_string(filter: &Filter) -> String {
     let mut parts = Vec::new();
     if let Some(r) = filter.restore {
         parts.push(format!("restore={r}"));
+    }
+    if let Some(c) = filter.cause {
+        parts.push(format!("cause={c}"));
     }
     for (name, value) in [
         ("kind", &filter.kind),
@@ -397,6 +428,7 @@ fn FilterForm(filter: Memo<Filter>) -> impl IntoView {
             <label>"Restore #"
                 <input name="restore" class=INPUT inputmode="numeric" value=f.restore.map(|r| r.to_string()).unwrap_or_default() />
             </label>
+            {f.cause.map(|c| view! { <input type="hidden" name="cause" value=c.to_string() /> })}
             <div class="flex gap-2">
                 <button type="submit" class=PRIMARY data-testid="filter-apply">"Filter"</button>
                 <A href="/queue" attr:class=BUTTON>"Clear"</A>

@@ -55,6 +55,9 @@ pub(crate) struct FindingQuery {
     service: Option<String>,
     /// A relation's name.
     relation: Option<String>,
+    /// Only this cause's findings (see `/api/v1/findings/causes`).
+    #[param(value_type = Option<i64>)]
+    cause: Option<String>,
     /// The `next` of the previous page.
     #[param(value_type = Option<i64>)]
     after: Option<String>,
@@ -75,6 +78,7 @@ pub(crate) fn filter_and_page(query: &FindingQuery) -> Result<(Filter, Page), Ap
             "status" => &query.status,
             "service" => &query.service,
             "relation" => &query.relation,
+            "cause" => &query.cause,
             "after" => &query.after,
             "limit" => &query.limit,
             "order" => &query.order,
@@ -168,7 +172,7 @@ async fn one(
 }
 
 /// An optional JSON body: empty means no note and no strategy.
-fn action_input(body: &[u8]) -> Result<ActionInput, AppError> {
+pub(crate) fn action_input(body: &[u8]) -> Result<ActionInput, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ActionInput::default());
     }

@@ -5,6 +5,7 @@
 //! on the handler, registered with `routes!`), so the document served at
 //! `/api/v1/openapi.json` is generated from the same code that routes.
 
+mod causes;
 mod demo;
 mod document;
 mod error;
@@ -27,6 +28,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(topology::router())
         .merge(inventory::router())
         .merge(restores::router())
+        .merge(causes::router())
         .merge(findings::router())
         .merge(demo::router())
         .merge(users::router())

@@ -74,6 +74,10 @@ async fn apply_once(
     events: &Events,
 ) -> Result<Applied, AppError> {
     let mut tx = db.begin().await?;
+    // A batch's statements probe indexes a row at a time; JIT compiling
+    // them (their costs pass its thresholds on a large inventory) took
+    // longer than running them: 0.25 s of a 10,000-event batch.
+    sqlx::query("set local jit = off").execute(&mut *tx).await?;
     let service = lock(&mut tx, service).await?;
     let timeline = Timeline::of(&mut tx, service).await?;
     let total = events.len();

@@ -87,15 +87,27 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
               and r.valid_to is null and not r.removed
              join relation rel on rel.relation_id = r.relation_id
              where e.deleted
+         ), new as (
+             select *, coalesce(on_broken, case when cache is not null then 'cache' else 'reconstruct' end)
+                       as strategy
+             from dangling where existing is null
+         ), causes as (
+             insert into cause (target_service_id, scan_id, kind, relation_id, source_service_id,
+                                strategy, open)
+             select target_service_id, $1, 'dangling_delete', relation_id, source_service_id,
+                    strategy, count(*)
+             from new group by target_service_id, relation_id, source_service_id, strategy
+             returning target_service_id, cause_id, relation_id, source_service_id, strategy
          ), flagged as (
-             insert into finding (scan_id, kind, relation_id, source_service_id, source_key,
+             insert into finding (scan_id, cause_id, kind, relation_id, source_service_id, source_key,
                                   target_service_id, target_key, observed_at, target_updated_at,
                                   strategy, cached)
-             select $1, 'dangling_delete', relation_id, source_service_id, source_key,
-                    target_service_id, target_key, observed_at, updated_at,
-                    coalesce(on_broken, case when cache is not null then 'cache' else 'reconstruct' end),
-                    cache
-             from dangling where existing is null
+             select $1, c.cause_id, 'dangling_delete', n.relation_id, n.source_service_id, n.source_key,
+                    n.target_service_id, n.target_key, n.observed_at, n.updated_at, n.strategy, n.cache
+             from new n
+             join causes c on c.target_service_id = n.target_service_id
+                          and c.relation_id = n.relation_id
+                          and c.source_service_id = n.source_service_id and c.strategy = n.strategy
              returning 1
          ), met as (
              insert into finding_cause (target_service_id, finding_id, scan_id)

@@ -14,6 +14,7 @@
 use sqlx::PgConnection;
 
 use super::ServiceRef;
+use crate::causes::tally::tally;
 use crate::error::AppError;
 
 /// Who the audit trail names for a verification.
@@ -144,6 +145,7 @@ pub fn composed_statements() -> Vec<(&'static str, String)> {
             .collect();
     statements.push(("after a first load", after_load_candidates()));
     statements.push(("after a scan", after_scan_candidates()));
+    statements.push(("judgement", judgement()));
     statements
 }
 
@@ -235,7 +237,26 @@ async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppEr
     sqlx::query("set local enable_nestloop = on")
         .execute(&mut *conn)
         .await?;
-    let resolved: i64 = sqlx::query_scalar(
+    let resolved: i64 = sqlx::query_scalar(&judgement())
+        .bind(verifier.as_str())
+        .bind(ACTOR)
+        .fetch_one(&mut *conn)
+        .await?;
+    if resolved > 0 {
+        sqlx::query("select pg_notify('lockstep_findings', '')")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(resolved as u64)
+}
+
+/// The statement of `judge`: each candidate's condition checked again, the
+/// findings it no longer holds for resolved (or, decided ones, cleared),
+/// with their audit rows and their causes' counts.
+fn judgement() -> String {
+    // A resolved finding was open or claimed: that status is its bucket.
+    let tallied = tally("resolved", "from_status", "'verified'");
+    format!(
         "with checked as (
              select f.target_service_id, f.finding_id, f.status, c.holds, c.note
              from (select distinct target_service_id, finding_id from verify_candidate) v
@@ -305,7 +326,7 @@ async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppEr
              from checked c
              where f.target_service_id = c.target_service_id and f.finding_id = c.finding_id
                and not c.holds and c.status in ('open', 'claimed')
-             returning f.target_service_id, f.finding_id, c.status as from_status, c.note
+             returning f.target_service_id, f.finding_id, f.cause_id, c.status as from_status, c.note
          ), cleared as (
              update finding f set cleared_at = now()
              from checked c
@@ -320,17 +341,7 @@ async fn judge(conn: &mut PgConnection, verifier: Verifier) -> Result<u64, AppEr
              union all
              select target_service_id, finding_id, $2, 'clear', from_status, from_status, note
              from cleared
-         )
-         select count(*) from resolved",
+         ), {tallied}
+         select count(*) from resolved"
     )
-    .bind(verifier.as_str())
-    .bind(ACTOR)
-    .fetch_one(&mut *conn)
-    .await?;
-    if resolved > 0 {
-        sqlx::query("select pg_notify('lockstep_findings', '')")
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(resolved as u64)
 }

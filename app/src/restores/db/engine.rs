@@ -233,8 +233,7 @@ pub fn composed_statements() -> Vec<(&'static str, String)> {
         ("detection recorded late", detection(RESTORED_WITH_LATER)),
         ("restore counts", count_query("", "detected")),
         ("causes of pending findings", queued_causes()),
-        ("new findings", queued_findings(true)),
-        ("new findings, nothing pending", queued_findings(false)),
+        ("conditions already pending", already_pending()),
     ]
 }
 
@@ -516,18 +515,18 @@ fn refresh_visibility(db: PgPool) {
 }
 
 /// One finding per condition (spec §5b): a detected condition that a
-/// pending finding already names gets this restore as one more cause; the
-/// others are new findings. With nothing pending in the queue there is
-/// nothing to look up.
+/// pending finding already names gets this restore as one more cause and
+/// is taken out of `detected`; the rest are new findings. With nothing
+/// pending in the queue there is nothing to look up.
 async fn queue_findings(conn: &mut PgConnection, restore_id: i64) -> Result<(), AppError> {
-    let pending = verify::anything_pending(conn).await?;
-    if pending {
+    if verify::anything_pending(conn).await? {
         sqlx::query(&queued_causes())
             .bind(restore_id)
             .execute(&mut *conn)
             .await?;
+        sqlx::query(&already_pending()).execute(&mut *conn).await?;
     }
-    sqlx::query(&queued_findings(pending))
+    sqlx::query(NEW_FINDINGS)
         .bind(restore_id)
         .execute(conn)
         .await?;
@@ -553,23 +552,33 @@ fn queued_causes() -> String {
     )
 }
 
-/// The detected conditions as new findings of restore `$1`: those no
-/// pending finding names, when any is pending.
-fn queued_findings(pending: bool) -> String {
-    let new = if pending {
-        format!("where not exists ({SAME})")
-    } else {
-        String::new()
-    };
-    format!(
-        "insert into finding (restore_id, kind, relation_id, source_service_id, source_key,
-                              target_service_id, target_key, observed_at, target_updated_at,
-                              amnesia_from, strategy, cached)
-         select $1, kind, relation_id, source_service_id, source_key, target_service_id, target_key,
-                observed_at, target_updated_at, amnesia_from, strategy, cached
-         from detected d {new}"
-    )
+/// The detected conditions a pending finding names, taken out of `detected`.
+fn already_pending() -> String {
+    format!("delete from detected d where exists ({SAME})")
 }
+
+/// The detected conditions as new findings of restore `$1`, each under its
+/// cause (spec §8), which is created with its count of open findings. The
+/// causes are few: the findings find theirs by a hash join, the relation
+/// compared through `coalesce` because a hash join cannot take `is not
+/// distinct from`.
+const NEW_FINDINGS: &str = "with causes as (
+         insert into cause (target_service_id, restore_id, kind, relation_id, source_service_id,
+                            strategy, open)
+         select target_service_id, $1, kind, relation_id, source_service_id, strategy, count(*)
+         from detected
+         group by target_service_id, kind, relation_id, source_service_id, strategy
+         returning target_service_id, cause_id, kind, relation_id, source_service_id, strategy)
+     insert into finding (restore_id, cause_id, kind, relation_id, source_service_id, source_key,
+                          target_service_id, target_key, observed_at, target_updated_at,
+                          amnesia_from, strategy, cached)
+     select $1, c.cause_id, d.kind, d.relation_id, d.source_service_id, d.source_key,
+            d.target_service_id, d.target_key, d.observed_at, d.target_updated_at,
+            d.amnesia_from, d.strategy, d.cached
+     from detected d
+     join causes c on c.target_service_id = d.target_service_id and c.kind = d.kind
+                  and coalesce(c.relation_id, 0) = coalesce(d.relation_id, 0)
+                  and c.source_service_id = d.source_service_id and c.strategy = d.strategy";
 
 /// Brings B's inventory back to its state at `t_b` (spec §5b): what B wrote
 /// after `t_b` and up to `restored_at` becomes the lost branch of its
