@@ -11,6 +11,14 @@
 //!    keyset pages — p50/p95 latency, against `GET /healthz` under the same
 //!    load as the baseline.
 //!
+//! 3. Causes (spec §8) over the same queue: the restore's causes listed by
+//!    16 clients against the queue pages' p95 of section 2; a decision on a
+//!    cause of 250,000 open findings (`POST …/causes/{id}/dismiss`) against
+//!    one plain `UPDATE` of the same number of rows of another such cause;
+//!    and a repair kit of 1,000,000 lines streamed over HTTP against `COPY
+//!    (the kit's own query) TO STDOUT`, with the server's resident memory
+//!    sampled while it streams.
+//!
 //! The inventory is written with `INSERT … SELECT generate_series` (setup,
 //! not measured): the ingest path has its own benchmark.
 
@@ -284,8 +292,8 @@ async fn main() {
         format!("/api/v1/findings?limit=50{filter}{after}")
     })
     .await;
-    let (p50, p95) = percentiles(samples.iter().map(|(_, t)| *t));
-    println!("  queue     GET /api/v1/findings?limit=50&… p50 {p50:6.2?}  p95 {p95:6.2?}");
+    let (p50, queue_p95) = percentiles(samples.iter().map(|(_, t)| *t));
+    println!("  queue     GET /api/v1/findings?limit=50&… p50 {p50:6.2?}  p95 {queue_p95:6.2?}");
     for filter in filters {
         for deep in [false, true] {
             let (p50, p95) = percentiles(
@@ -302,4 +310,187 @@ async fn main() {
             println!("    {filter:<38} {page} p50 {p50:6.2?}  p95 {p95:6.2?}");
         }
     }
+
+    causes(&pool, &base, queue_p95).await;
+}
+
+/// Section 3: the causes of the restore, a cause decision and a repair kit.
+async fn causes(pool: &PgPool, base: &str, queue_p95: Duration) {
+    let restore_id: i64 =
+        sqlx::query_scalar("select restore_id from cause where restore_id is not null limit 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    println!("3. causes");
+    let (p50, p95) = percentiles(
+        latencies(base, move |_, _| {
+            format!("/api/v1/findings/causes?restore={restore_id}")
+        })
+        .await
+        .into_iter()
+        .map(|(_, t)| t),
+    );
+    println!(
+        "  causes    GET /api/v1/findings/causes?restore= p50 {p50:6.2?}  p95 {p95:6.2?} ({:.2}x the queue pages' p95)",
+        p95.as_secs_f64() / queue_p95.as_secs_f64()
+    );
+
+    // Two causes of 250,000 open findings each, alike: one for the plain
+    // UPDATE, one for the decision.
+    let plain = synthetic_cause(pool, restore_id, DECIDED).await;
+    let decided = synthetic_cause(pool, restore_id, DECIDED).await;
+    let start = Instant::now();
+    let n = sqlx::query(
+        "update finding set status = 'dismissed', assignee = 'bench', note = 'plain', resolved_by = null,
+                            verified_at = null, cleared_at = null
+         where cause_id = $1 and status in ('open', 'claimed')",
+    )
+    .bind(plain)
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    let plain_time = start.elapsed();
+    let start = Instant::now();
+    let outcome: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/findings/causes/{decided}/dismiss"))
+        .bearer_auth("bench-token")
+        .json(&serde_json::json!({"note": "decided"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let decision_time = start.elapsed();
+    assert_eq!(outcome["changed"].as_u64(), Some(n), "{outcome}");
+    println!(
+        "  baseline  one UPDATE of {n} findings in {plain_time:.2?} = {:.0}/s",
+        per_second(n as i64, plain_time)
+    );
+    println!(
+        "  decision  {n} findings of a cause dismissed in {decision_time:.2?} = {:.0}/s ({:.2}x), audit entries and counts included",
+        per_second(n as i64, decision_time),
+        plain_time.as_secs_f64() / decision_time.as_secs_f64()
+    );
+
+    let big = synthetic_cause(pool, restore_id, KIT_LINES).await;
+    kit(pool, base, big).await;
+}
+
+const DECIDED: i64 = 250_000;
+const KIT_LINES: i64 = 1_000_000;
+
+/// A new cause of the restore, like its cached-copy causes, holding `n`
+/// open findings with distinct target keys (one kit line each); its
+/// counts recounted, as the application would have kept them.
+async fn synthetic_cause(pool: &PgPool, restore_id: i64, n: i64) -> i64 {
+    let cause: i64 = sqlx::query_scalar(
+        "insert into cause (target_service_id, restore_id, kind, relation_id, source_service_id, strategy)
+         select target_service_id, restore_id, kind, relation_id, source_service_id, strategy
+         from cause where restore_id = $1 and strategy = 'cache' limit 1
+         returning cause_id",
+    )
+    .bind(restore_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into finding (restore_id, cause_id, kind, relation_id, source_service_id, source_key,
+                              target_service_id, target_key, observed_at, target_updated_at, amnesia_from,
+                              strategy, cached)
+         select c.restore_id, c.cause_id, c.kind, c.relation_id, c.source_service_id, 'S/' || i,
+                c.target_service_id, 'T/' || c.cause_id || '/' || i, now(), now() - interval '1 hour',
+                now() - interval '2 hours', c.strategy, jsonb_build_object('copy', i)
+         from cause c, generate_series(1, $2::bigint) i where c.cause_id = $1",
+    )
+    .bind(cause)
+    .bind(n)
+    .execute(pool)
+    .await
+    .unwrap();
+    for sql in ["select recount_causes()", "vacuum (analyze) finding"] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+    cause
+}
+
+/// This process's resident memory (the server runs in it), in MiB.
+fn resident_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The kit of `cause` over HTTP, read as it arrives, against COPY of the
+/// kit's own query; memory sampled every 20 ms while it streams.
+async fn kit(pool: &PgPool, base: &str, cause: i64) {
+    use futures_util::StreamExt;
+    let (target, kind, strategy): (i64, String, String) =
+        sqlx::query_as("select target_service_id, kind, strategy from cause where cause_id = $1")
+            .bind(cause)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let shape =
+        app::causes::model::KitShape::of(kind.try_into().unwrap(), strategy.try_into().unwrap());
+    let query = app::causes::kit::query(shape)
+        .replace("$1", &target.to_string())
+        .replace("$2", &cause.to_string());
+    let start = Instant::now();
+    let mut copied =
+        sqlx::postgres::PgPoolCopyExt::copy_out_raw(pool, &format!("copy ({query}) to stdout"))
+            .await
+            .unwrap();
+    let mut rows = 0usize;
+    while let Some(chunk) = copied.next().await {
+        rows += chunk.unwrap().iter().filter(|b| **b == b'\n').count();
+    }
+    let copy_time = start.elapsed();
+
+    let before = resident_mib();
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(before));
+    let sampling = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let mut p = peak.lock().unwrap();
+                *p = p.max(resident_mib());
+            }
+        })
+    };
+    let start = Instant::now();
+    let response = reqwest::Client::new()
+        .get(format!("{base}/api/v1/findings/causes/{cause}/repair-kit"))
+        .bearer_auth("bench-token")
+        .header("accept", "application/x-ndjson")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let mut body = response.bytes_stream();
+    let (mut lines, mut bytes) = (0usize, 0usize);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.unwrap();
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let kit_time = start.elapsed();
+    sampling.abort();
+    let peak = *peak.lock().unwrap();
+    assert_eq!(lines, rows, "the kit has one line per row of its query");
+    println!(
+        "  baseline  COPY (the kit's query) TO STDOUT: {rows} rows in {copy_time:.2?} = {:.0}/s",
+        per_second(rows as i64, copy_time)
+    );
+    println!(
+        "  kit       {lines} NDJSON lines ({:.0} MiB) streamed in {kit_time:.2?} = {:.0}/s ({:.2}x); server RSS {before:.0} MiB before, peak {peak:.0} MiB while streaming",
+        bytes as f64 / 1048576.0,
+        per_second(lines as i64, kit_time),
+        copy_time.as_secs_f64() / kit_time.as_secs_f64()
+    );
 }
