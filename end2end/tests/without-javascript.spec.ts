@@ -71,3 +71,21 @@ test("a finding claimed and resolved from the queue's plain forms", async ({ pag
   await expect(detail.getByTestId("detail-status")).toContainText("resolved");
   await expect(detail.getByTestId("audit-trail")).toContainText("re-sent by hand");
 });
+
+test("a cause decided from the queue's plain form", async ({ page, request }) => {
+  await seedShop(request, true);
+  await page.goto("/queue?restore=" + (await restoreId(request)));
+  const cause = page.getByTestId("cause");
+  await expect(cause).toHaveCount(1);
+  await expect(cause.getByTestId("cause-counts")).toHaveText("2 open");
+  await cause.getByTestId("cause-action").selectOption("accept");
+  await cause.getByTestId("cause-note").fill("known gap, accepted");
+  await cause.getByTestId("cause-decide").click();
+  await expect(page.getByTestId("cause").getByTestId("cause-counts")).toHaveText("2 accepted");
+});
+
+/** The one restore's id, from its causes. */
+async function restoreId(request: import("@playwright/test").APIRequestContext): Promise<number> {
+  const causes = await (await request.get("/api/v1/findings/causes", { headers: auth })).json();
+  return causes[0].restore_id;
+}

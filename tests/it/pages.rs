@@ -99,3 +99,55 @@ async fn the_queue_page_reads_its_address_as_the_api_does(pool: PgPool) {
     );
     assert!(page.contains("is not a number"), "{page}");
 }
+
+/// The groups page draws each group's newest backups on one axis and flags
+/// a group whose members' backups are not one moment.
+#[sqlx::test]
+async fn a_group_whose_backups_lie_hours_apart_is_flagged(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let model = "
+services:
+  - {name: customers, backup: {duration: 10m}}
+  - {name: orders, backup: {duration: 5m}}
+  - {name: billing}
+  - {name: ledger}
+relations:
+  - {name: order.customer, from: orders, to: customers}
+  - {name: billing.ledger, from: billing, to: ledger}
+";
+    assert_eq!(
+        app.put_topology("application/yaml", model).await.status(),
+        200
+    );
+    for (service, at) in [
+        ("customers", "2026-11-01T02:00:00Z"),
+        ("orders", "2026-11-01T05:00:00Z"),
+        ("billing", "2026-11-01T05:00:00Z"),
+        ("ledger", "2026-11-01T05:00:30Z"),
+    ] {
+        let response = app
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/v1/services/{service}/backups"),
+            )
+            .json(&serde_json::json!({"taken_at": at}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let browser = Browser::signed_in(&app, &pool, "gina", Role::Viewer).await;
+    let html = browser.get("/groups").await.text().await.unwrap();
+    let figure = |group: &str| -> String {
+        let card = html
+            .split(r#"data-testid="lockstep-group""#)
+            .find(|card| card.contains(&format!(r#"data-group="{group}""#)))
+            .unwrap_or_else(|| panic!("no group {group}"));
+        card.split("</figure>").next().unwrap().to_string()
+    };
+    let shop = figure("customers");
+    assert!(shop.contains(r#"data-flagged="true""#), "{shop}");
+    assert!(shop.contains("3h apart"), "{shop}");
+    let books = figure("billing");
+    assert!(books.contains(r#"data-flagged="false""#), "{books}");
+}

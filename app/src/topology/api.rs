@@ -13,6 +13,8 @@ pub struct TopologyView {
     pub topology: Topology,
     pub groups: Vec<LockstepGroup>,
     pub picture: Picture,
+    /// Each service's newest recorded backup.
+    pub latest_backups: std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "topology_view", client = crate::accounts::csrf::CsrfClient)]
@@ -24,10 +26,12 @@ pub async fn load_topology_view() -> Result<TopologyView, AppError> {
             let topology = super::db::load(&pool).await?;
             let groups = super::groups::lockstep_groups(&topology);
             let picture = super::picture::draw(&topology, &groups);
+            let latest_backups = super::db::latest_backups(&pool).await?;
             Ok(TopologyView {
                 topology,
                 groups,
                 picture,
+                latest_backups,
             })
         }
         .await,

@@ -343,3 +343,16 @@ async fn delete_named(
     }
     Ok(())
 }
+
+/// Each service's newest recorded backup.
+pub async fn latest_backups(
+    db: &PgPool,
+) -> Result<std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>>, AppError> {
+    let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "select s.name, max(b.taken_at) from backup b join service s on s.service_id = b.service_id
+         group by s.name",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}

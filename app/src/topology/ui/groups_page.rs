@@ -1,4 +1,9 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+
+use super::backup_skew::backup_skew;
 
 use crate::components::{EmptyState, ErrorNotice, PageHeader};
 use crate::topology::api::{load_topology_view, TopologyView};
@@ -43,7 +48,7 @@ fn groups(data: TopologyView) -> impl IntoView {
         .collect();
     view! {
         <div class="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
-            {data.groups.into_iter().map(group_card).collect_view()}
+            {data.groups.into_iter().map(|g| group_card(g, &data.latest_backups)).collect_view()}
         </div>
         <section class="mt-10">
             <h2 class="mb-3 text-lg font-medium">"What tolerated relations expose"</h2>
@@ -86,7 +91,8 @@ fn groups(data: TopologyView) -> impl IntoView {
     }
 }
 
-fn group_card(group: LockstepGroup) -> impl IntoView {
+fn group_card(group: LockstepGroup, latest: &BTreeMap<String, DateTime<Utc>>) -> impl IntoView {
+    let skew = backup_skew(&group, latest);
     let single = group.services.len() == 1;
     let price = if single {
         "Backed up on its own: no write freeze needed.".to_string()
@@ -128,6 +134,7 @@ fn group_card(group: LockstepGroup) -> impl IntoView {
                     .collect_view()}
             </ul>
             <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">{price}</p>
+            {skew}
             <a
                 href=format!("/groups/{}/runbook.md", group.id)
                 download

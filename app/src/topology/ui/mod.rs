@@ -1,5 +1,6 @@
 //! The topology and lockstep-group pages.
 
+mod backup_skew;
 mod editors;
 mod graph;
 mod groups_page;
