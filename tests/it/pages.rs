@@ -151,3 +151,64 @@ relations:
     let books = figure("billing");
     assert!(books.contains(r#"data-flagged="false""#), "{books}");
 }
+
+/// A restore's queue opens on its pictures: the timeline with the writes
+/// it lost and the repairs since, and the burndown of its findings.
+#[sqlx::test]
+async fn a_restores_queue_draws_its_timeline_and_burndown(pool: PgPool) {
+    use crate::restores::{entity, report, restore, restored_shop, BACKUP, RESTORED};
+    let app = restored_shop(&pool).await;
+    let (_, body) = restore(
+        &app,
+        serde_json::json!({"taken_at": BACKUP, "restored_at": RESTORED}),
+    )
+    .await;
+    let id = body["id"].as_i64().unwrap();
+    let browser = Browser::signed_in(&app, &pool, "tess", Role::Viewer).await;
+    let story = |html: &str| -> (usize, usize) {
+        let count = |group: &str| {
+            html.split(&format!(r#"data-testid="{group}""#))
+                .nth(1)
+                .and_then(|rest| rest.split("</g>").next())
+                .map_or(0, |g| g.matches("<line").count())
+        };
+        (count("lost-writes"), count("repairs"))
+    };
+    let lost: i64 = sqlx::query_scalar(
+        "select count(*) from entity_version v join service s on s.service_id = v.service_id
+         where s.name = 'customers' and v.lost",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(lost > 0);
+    let html = browser
+        .get(&format!("/queue?restore={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"data-testid="restore-timeline""#),
+        "no timeline"
+    );
+    assert_eq!(story(&html), (lost as usize, 0));
+    assert!(
+        html.contains("Amber pending 6, green verified 0, grey decided 0"),
+        "{html}"
+    );
+
+    // C/3 comes back: its two broken links are repaired, and drawn so.
+    report(&app, "customers", vec![entity("C/3", "15:30")]).await;
+    let html = browser
+        .get(&format!("/queue?restore={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(story(&html), (lost as usize, 2));
+    assert!(
+        html.contains("Amber pending 4, green verified 2, grey decided 0"),
+        "{html}"
+    );
+}

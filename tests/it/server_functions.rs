@@ -54,6 +54,7 @@ fn table() -> Vec<(&'static str, Needs, Args)> {
         ("login", Nobody, Form("name=nobody&password=not%20a%20password")),
         ("restore_history", Read, Form("")),
         ("restore_choices", Read, Form("")),
+        ("restore_story", Read, Form("id=999999")),
         ("running_restore", Read, Form("service=nobody")),
         ("suspected_restores", Read, Form("")),
         ("collectors", Read, Form("")),

@@ -23,6 +23,7 @@ use crate::accounts::{csrf::CsrfField, model::Permission, ui::may};
 use crate::causes::{api::DecideCause, CausesPanel};
 use crate::components::{DataTable, EmptyState, ErrorNotice, PageHeader};
 use crate::error::AppError;
+use crate::restores::RestoreStoryPanel;
 
 const TD: &str = "px-3 py-2 align-top";
 /// Where the detail pane's plain forms go.
@@ -157,7 +158,10 @@ pub fn QueuePage() -> impl IntoView {
             let f = filter.get();
             match (f.cause, f.restore) {
                 (Some(cause), restore) => cause_heading(cause, restore).into_any(),
-                (None, Some(restore)) => view! { <CausesPanel restore=Some(restore) version decide /> }.into_any(),
+                (None, Some(restore)) => view! {
+                    <RestoreStoryPanel id=restore version />
+                    <CausesPanel restore=Some(restore) version decide />
+                }.into_any(),
                 (None, None) => ().into_any(),
             }
         }}

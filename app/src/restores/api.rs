@@ -139,3 +139,10 @@ pub async fn dismiss_suspected_restore(service: String, id: i64) -> Result<(), A
         super::db::suspected::dismiss(&crate::state::db()?, &service, id, &user.name).await,
     )
 }
+
+/// What happened around a restore, for its timeline and burndown.
+#[server(prefix = "/api/fn", endpoint = "restore_story", client = crate::accounts::csrf::CsrfClient)]
+pub async fn restore_story(id: i64) -> Result<super::model::RestoreStory, AppError> {
+    crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
+    crate::error::with_status(super::db::story::get(&crate::state::db()?, id).await)
+}

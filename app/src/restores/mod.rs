@@ -7,7 +7,9 @@ pub mod db;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod progress;
+mod story;
 mod suspicions;
 mod ui;
 
+pub use story::RestoreStoryPanel;
 pub use ui::RestoresPage;

@@ -111,3 +111,39 @@ pub struct SuspectedRestore {
     pub status: String,
     pub restore_id: Option<i64>,
 }
+
+/// What happened around a restore, for its pictures: when the backup was
+/// taken and the restore recorded, when the lost writes had been made, and
+/// how its findings have been worked off since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreStory {
+    pub id: i64,
+    pub service: String,
+    pub backup_taken_at: DateTime<Utc>,
+    pub restored_at: DateTime<Utc>,
+    /// When the first write of the new epoch ended the service's amnesia.
+    pub amnesia_to: Option<DateTime<Utc>>,
+    /// The times of the writes the restore lost (of its service's lost
+    /// branch), at most `STORY_SAMPLES` of them, evenly taken.
+    pub lost_writes: Vec<DateTime<Utc>>,
+    /// How many writes it lost in all.
+    pub lost_total: i64,
+    /// When Lockstep saw each repaired finding's condition gone (at most
+    /// `STORY_SAMPLES`, evenly taken).
+    pub repairs: Vec<DateTime<Utc>>,
+    /// The findings over time, from the restore until now.
+    pub burndown: Vec<BurndownPoint>,
+}
+
+/// How many times a story samples of its lost writes and repairs.
+pub const STORY_SAMPLES: i64 = 400;
+
+/// The restore's findings at one moment: still pending, verified by
+/// Lockstep, decided by an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BurndownPoint {
+    pub at: DateTime<Utc>,
+    pub pending: i64,
+    pub verified: i64,
+    pub decided: i64,
+}

@@ -463,8 +463,9 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             .bind(new_epoch)
             .execute(&mut *tx)
             .await?;
+        // Its causes keep the counts (`causes::tally`).
         left = sqlx::query_scalar(
-            "select count(*) from finding where restore_id = $1 and status in ('open', 'claimed')",
+            "select coalesce(sum(open + claimed), 0)::bigint from cause where restore_id = $1",
         )
         .bind(restore_id)
         .fetch_one(&mut *tx)

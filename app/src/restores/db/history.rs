@@ -51,8 +51,8 @@ impl From<RestoreRow> for RestoreReport {
 const SELECT: &str =
     "select r.restore_id, s.name as service, r.drill, r.backup_id, r.backup_taken_at,
         r.restored_at, r.epoch, r.amnesia_from, r.amnesia_to, r.counts, r.by_service,
-        (select count(*) from finding f
-         where f.restore_id = r.restore_id and f.status in ('open', 'claimed')) as left,
+        (select coalesce(sum(c.open + c.claimed), 0) from cause c
+         where c.restore_id = r.restore_id)::bigint as left,
         r.recorded_by, r.created_at
     from restore r join service s on s.service_id = r.service_id";
 

@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod history;
 mod statistics;
+pub mod story;
 pub mod suspected;
 
 use sqlx::PgPool;
