@@ -46,6 +46,8 @@ test("a restore's causes: a kit re-applied fills the bar, a decision clears the 
   await open(page, `/queue?restore=${restore}`);
   const causes = page.getByTestId("cause");
   await expect(causes).toHaveCount(2);
+  await expect(page.getByTestId("restore-timeline")).toBeVisible();
+  await expect(page.getByTestId("burndown-now")).toContainText("Amber pending 6, green verified 0");
   const cached = causes.filter({ hasText: "invoices → customers" });
   await expect(cached.getByTestId("cause-counts")).toHaveText("3 open");
 
@@ -64,6 +66,7 @@ test("a restore's causes: a kit re-applied fills the bar, a decision clears the 
   await expect(cached.getByTestId("cause-counts")).toHaveText("3 verified");
   await expect(cached.locator('[data-bucket="verified"]')).toHaveCount(1);
   await expect(cached.getByTestId("cause-decide")).toHaveCount(0);
+  await expect(page.getByTestId("burndown-now")).toContainText("Amber pending 3, green verified 3");
 
   // The other cause: one decision for its three findings.
   const orders = causes.filter({ hasText: "orders → customers" });

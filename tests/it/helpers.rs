@@ -182,6 +182,11 @@ impl Browser {
             .unwrap()
     }
 
+    /// A page's HTML.
+    pub async fn html(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     /// A request with the CSRF header, as the dashboard sends changes.
     pub fn send(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client

@@ -75,7 +75,7 @@ async fn the_site_root_serves_the_favicon_and_robots_txt_to_anyone(pool: PgPool)
     let svg = browser.get("/favicon.svg").await;
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     // Pages point at them.
-    let login = browser.get("/login").await.text().await.unwrap();
+    let login = browser.html("/login").await;
     assert!(login.contains(r#"href="/favicon.svg""#));
 }
 
@@ -87,12 +87,7 @@ async fn the_queue_page_reads_its_address_as_the_api_does(pool: PgPool) {
     // instead of dropping the value.
     let api = browser.get("/api/v1/findings?restore=abc").await;
     assert_eq!(api.status(), 422);
-    let page = browser
-        .get("/queue?restore=abc")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = browser.html("/queue?restore=abc").await;
     assert!(
         page.contains(r#"data-testid="bad-filter""#),
         "no error shown"
@@ -137,7 +132,7 @@ relations:
         assert_eq!(response.status(), 201);
     }
     let browser = Browser::signed_in(&app, &pool, "gina", Role::Viewer).await;
-    let html = browser.get("/groups").await.text().await.unwrap();
+    let html = browser.html("/groups").await;
     let figure = |group: &str| -> String {
         let card = html
             .split(r#"data-testid="lockstep-group""#)
@@ -182,12 +177,7 @@ async fn a_restores_queue_draws_its_timeline_and_burndown(pool: PgPool) {
     .await
     .unwrap();
     assert!(lost > 0);
-    let html = browser
-        .get(&format!("/queue?restore={id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = browser.html(&format!("/queue?restore={id}")).await;
     assert!(
         html.contains(r#"data-testid="restore-timeline""#),
         "no timeline"
@@ -200,12 +190,7 @@ async fn a_restores_queue_draws_its_timeline_and_burndown(pool: PgPool) {
 
     // C/3 comes back: its two broken links are repaired, and drawn so.
     report(&app, "customers", vec![entity("C/3", "15:30")]).await;
-    let html = browser
-        .get(&format!("/queue?restore={id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = browser.html(&format!("/queue?restore={id}")).await;
     assert_eq!(story(&html), (lost as usize, 2));
     assert!(
         html.contains("Amber pending 4, green verified 2, grey decided 0"),
