@@ -2,18 +2,18 @@
 
 use leptos::prelude::*;
 
-use super::model::{CauseFilter, CauseSummary};
+use super::model::CauseSummary;
 use crate::error::AppError;
-use crate::queue::model::{Action, ActionInput, BulkOutcome};
+use crate::queue::model::{Action, BulkOutcome};
 
 #[server(prefix = "/api/fn", endpoint = "list_causes", client = crate::accounts::csrf::CsrfClient)]
 pub async fn list_causes(
     #[server(default)] restore: Option<i64>,
 ) -> Result<Vec<CauseSummary>, AppError> {
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
-    let filter = CauseFilter {
+    let filter = super::model::CauseFilter {
         restore,
-        ..CauseFilter::default()
+        ..Default::default()
     };
     crate::error::with_status(super::db::list(&crate::state::db()?, &filter).await)
 }
@@ -31,7 +31,8 @@ pub async fn decide_cause(
         crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
     crate::error::with_status(
         async move {
-            let input = crate::queue::api::clean(ActionInput { note, strategy });
+            let input =
+                crate::queue::api::clean(crate::queue::model::ActionInput { note, strategy });
             super::db::decide(&crate::state::db()?, id, action, &input, &user.name).await
         }
         .await,

@@ -13,16 +13,28 @@ use crate::restores::model::{BurndownPoint, RestoreStory, STORY_SAMPLES};
 /// How many moments the burndown has.
 const BURNDOWN_POINTS: i64 = 24;
 
+/// The restore as recorded.
+#[derive(sqlx::FromRow)]
+struct Recorded {
+    service_id: i64,
+    service: String,
+    backup_taken_at: DateTime<Utc>,
+    restored_at: DateTime<Utc>,
+    amnesia_to: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
 pub async fn get(db: &PgPool, id: i64) -> Result<RestoreStory, AppError> {
-    let (service_id, service, taken_at, restored_at, amnesia_to, created_at): (
-        i64,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        DateTime<Utc>,
-    ) = sqlx::query_as(
-        "select r.service_id, s.name, r.backup_taken_at, r.restored_at, r.amnesia_to, r.created_at
+    let Recorded {
+        service_id,
+        service,
+        backup_taken_at: taken_at,
+        restored_at,
+        amnesia_to,
+        created_at,
+    } = sqlx::query_as(
+        "select r.service_id, s.name as service, r.backup_taken_at, r.restored_at, r.amnesia_to,
+                r.created_at
          from restore r join service s on s.service_id = r.service_id
          where r.restore_id = $1 and not r.drill",
     )
