@@ -43,7 +43,9 @@ test("the live demo's disaster is recorded from its suspicion and fills the queu
     await expect(row).toContainText("orders");
     await row.getByRole("link", { name: /Restore #/ }).click();
     await expect(page).toHaveURL(/\/queue\?restore=\d+/);
-    await expect(page.getByTestId("finding-row").filter({ hasText: "payments" }).first()).toBeVisible();
+    // The queue opens on the restore's causes: payments lost its orders.
+    await expect(page.getByTestId("cause").filter({ hasText: "payments → orders" }).first()).toBeVisible();
+    await expect(page.getByTestId("finding-row").first()).toBeVisible();
   } finally {
     await request.delete("/api/v1/demo/live", { headers: auth });
     await resetModel(request);
