@@ -39,6 +39,8 @@ select create_distributed_table('cause', 'target_service_id', colocate_with => '
 select create_distributed_table('finding', 'target_service_id', colocate_with => 'entity');
 select create_distributed_table('finding_event', 'target_service_id', colocate_with => 'entity');
 select create_distributed_table('finding_cause', 'target_service_id', colocate_with => 'entity');
+-- The exposure series: a row per service and measurement run.
+select create_distributed_table('exposure', 'service_id', colocate_with => 'entity');
 
 -- Coordinator-only: accounts, the audit log, sessions, migrations.
 select citus_add_local_table_to_metadata('account');

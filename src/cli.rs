@@ -44,6 +44,16 @@ pub struct Cli {
     )]
     pub scan_interval: u64,
 
+    /// Seconds between two exposure runs (a drill of every service to its
+    /// latest backup, spec §10); 0 turns them off. The first runs at start.
+    #[arg(
+        long,
+        env = "LOCKSTEP_EXPOSURE_INTERVAL",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub exposure_interval: u64,
+
     /// Mark cookies `Secure`: set when a TLS-terminating proxy serves Lockstep.
     #[arg(long, env = "LOCKSTEP_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,

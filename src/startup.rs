@@ -104,9 +104,35 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
     }
     auth::web::spawn_session_cleanup(pool.clone());
     if cli.scan_interval > 0 {
-        tokio::spawn(periodic_scan(
-            pool.clone(),
-            Duration::from_secs(cli.scan_interval),
+        let pool = pool.clone();
+        // The first tick would run at once: let start-up finish.
+        tokio::spawn(periodically(
+            cli.scan_interval,
+            true,
+            "integrity scan",
+            move || {
+                let pool = pool.clone();
+                async move {
+                    let report = app::inventory::db::scan::run(&pool).await?;
+                    Ok(format!("scan {}: {:?}", report.id, report.counts))
+                }
+            },
+        ));
+    }
+    if cli.exposure_interval > 0 {
+        let pool = pool.clone();
+        // At once: the groups page has a figure from the start.
+        tokio::spawn(periodically(
+            cli.exposure_interval,
+            false,
+            "exposure run",
+            move || {
+                let pool = pool.clone();
+                async move {
+                    let points = app::exposure::db::measure(&pool).await?;
+                    Ok(format!("{} services drilled", points.len()))
+                }
+            },
         ));
     }
     let state = AppState::new(leptos_options(addr)?, pool, cli.admin_token.clone())
@@ -122,18 +148,22 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
         .context("serving HTTP")
 }
 
-/// Runs the integrity scan every `every`; a failed run is logged and the
-/// next one tried on time (the database may come back in between).
-async fn periodic_scan(pool: sqlx::PgPool, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.tick().await; // the first tick is immediate: let start-up finish
+/// Runs `job` every `seconds`; a failed run is logged and the next one
+/// tried on time (the database may come back in between).
+async fn periodically<F, Fut>(seconds: u64, skip_first: bool, what: &'static str, job: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<String, app::error::AppError>>,
+{
+    let mut ticks = tokio::time::interval(Duration::from_secs(seconds));
+    if skip_first {
+        ticks.tick().await;
+    }
     loop {
         ticks.tick().await;
-        match app::inventory::db::scan::run(&pool).await {
-            Ok(report) => {
-                tracing::info!(scan.id = report.id, counts = ?report.counts, "integrity scan")
-            }
-            Err(error) => tracing::warn!(%error, "integrity scan failed"),
+        match job().await {
+            Ok(summary) => tracing::info!(%summary, "{what}"),
+            Err(error) => tracing::warn!(%error, "{what} failed"),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod download;
 pub mod error;
+pub mod exposure;
 pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod metrics;

@@ -57,6 +57,18 @@ struct QueueLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceKindLabels {
+    service: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RelationLabels {
+    relation: String,
+    service: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
 }
@@ -92,6 +104,8 @@ pub struct Metrics {
     collector_lag: Family<ServiceLabels, FloatGauge>,
     collector_error: Family<ServiceLabels, FloatGauge>,
     suspected: Family<ServiceLabels, Gauge>,
+    exposure: Family<ServiceKindLabels, Gauge>,
+    exposure_relation: Family<RelationLabels, Gauge>,
 }
 
 /// A gauge of seconds (timestamps, lags).
@@ -186,6 +200,18 @@ impl Metrics {
             "Suspected restores of the service not yet recorded or dismissed (read when scraped)",
             suspected.clone(),
         );
+        let exposure = Family::<ServiceKindLabels, Gauge>::default();
+        registry.register(
+            "exposure_findings",
+            "Findings a restore of the service to its latest backup would leave, by kind, at the newest exposure run",
+            exposure.clone(),
+        );
+        let exposure_relation = Family::<RelationLabels, Gauge>::default();
+        registry.register(
+            "exposure_relation_findings",
+            "Findings on the relation a restore of the service to its latest backup would leave, at the newest exposure run",
+            exposure_relation.clone(),
+        );
         registry.register(
             "build",
             "The running build",
@@ -209,6 +235,8 @@ impl Metrics {
             collector_lag,
             collector_error,
             suspected,
+            exposure,
+            exposure_relation,
         }
     }
 
@@ -293,6 +321,7 @@ impl Metrics {
             Err(error) => tracing::warn!(%error, "metrics: reading the queue size"),
         }
         self.read_collectors(db).await;
+        self.read_exposure(db).await;
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
@@ -339,6 +368,35 @@ impl Metrics {
                 }
             }
             Err(error) => tracing::warn!(%error, "metrics: reading the suspected restores"),
+        }
+    }
+
+    /// Each service's newest exposure point, per kind and per relation.
+    async fn read_exposure(&self, db: &PgPool) {
+        self.exposure.clear();
+        self.exposure_relation.clear();
+        match crate::exposure::db::latest(db).await {
+            Ok(points) => {
+                for p in points {
+                    for (kind, n) in &p.counts {
+                        self.exposure
+                            .get_or_create(&ServiceKindLabels {
+                                service: p.service.clone(),
+                                kind: kind.clone(),
+                            })
+                            .set(*n);
+                    }
+                    for (relation, counts) in &p.by_relation {
+                        self.exposure_relation
+                            .get_or_create(&RelationLabels {
+                                relation: relation.clone(),
+                                service: p.service.clone(),
+                            })
+                            .set(counts.values().sum());
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "metrics: reading the exposure series"),
         }
     }
 }

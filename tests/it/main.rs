@@ -7,6 +7,7 @@ mod causes;
 mod collectors;
 mod concurrency;
 mod distribution;
+mod exposure;
 mod faults;
 mod generate;
 mod health;

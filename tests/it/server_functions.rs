@@ -63,6 +63,7 @@ fn table() -> Vec<(&'static str, Needs, Args)> {
         ("queue_counts", Read, Json(json!({"filter": {}}))),
         ("finding_detail", Read, Form("id=999999")),
         ("list_causes", Read, Form("")),
+        ("load_exposure", Read, Form("")),
         ("inventory_overview", Read, Form("")),
         ("service_inventory", Read, Form("service=nobody")),
         ("find_entity", Read, Form("service=nobody&key=k")),

@@ -9,7 +9,7 @@ pub mod model;
 pub mod progress;
 mod story;
 mod suspicions;
-mod ui;
+pub(crate) mod ui;
 
 pub use story::RestoreStoryPanel;
 pub use ui::RestoresPage;

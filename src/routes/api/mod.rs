@@ -9,6 +9,7 @@ mod causes;
 mod demo;
 mod document;
 mod error;
+mod exposure;
 pub(crate) mod findings;
 mod inventory;
 mod restores;
@@ -29,6 +30,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(inventory::router())
         .merge(restores::router())
         .merge(causes::router())
+        .merge(exposure::router())
         .merge(findings::router())
         .merge(demo::router())
         .merge(users::router())

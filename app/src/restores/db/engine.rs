@@ -4,16 +4,14 @@
 //! in a new epoch. A drill runs the same detection and changes nothing but
 //! the restore history.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
+use super::counted::{self, Counted};
 use super::statistics;
 use crate::error::AppError;
 use crate::inventory::db::{changes, timeline::Timeline, verify, ServiceRef};
-use crate::queue::vocabulary::FindingKind;
-use crate::restores::model::{Amnesia, RestoreReport, ServiceCount};
+use crate::restores::model::{Amnesia, RestoreReport};
 use crate::restores::progress::Tracker;
 use crate::retry;
 use crate::topology::db as topology;
@@ -199,15 +197,17 @@ from findings f
 left join copies c on f.incoming and c.target_key = f.target_key
 left join entity cur on f.incoming and cur.service_id = $1 and cur.key = f.target_key";
 
-/// Findings per kind and referring service (of an orphan: the service that
-/// still holds the target), from a relation of findings named `{from}`.
+/// Findings per kind, referring service (of an orphan: the service that
+/// still holds the target) and relation, from a relation of findings named
+/// `{from}`: the rows of `Counted`.
 fn count_query(with: &str, from: &str) -> String {
     format!(
-        "{with} select f.kind, s.name, count(*)
+        "{with} select f.kind, s.name as service, rel.name as relation, count(*) as count
          from {from} f
          join service s on s.service_id = case f.kind when 'orphan_candidate' then f.target_service_id
                                                       else f.source_service_id end
-         group by f.kind, s.name order by f.kind, s.name"
+         left join relation rel on rel.relation_id = f.relation_id
+         group by f.kind, s.name, rel.name order by f.kind, s.name, rel.name"
     )
 }
 
@@ -334,20 +334,6 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
     } = locked_point(&mut tx, &request).await?;
     let (service_id, epoch) = (service.service_id, service.epoch);
 
-    // One set-based statement over a million references: hash tables and
-    // sorts that spill to disk at the default 4 MB of work memory. The
-    // planner expects about four times as many findings as there are (it
-    // cannot tell how many references outlive the backup) and, at the
-    // default price of passing a row from a worker, kept the statement
-    // serial; priced lower, it scans the references with parallel workers
-    // and takes half the time (1.1–1.4 s instead of 2.1–2.5 s for 100k
-    // findings among 1M references, BENCHMARKS.md).
-    for setting in [
-        "set local work_mem = '64MB'",
-        "set local parallel_tuple_cost = 0.01",
-    ] {
-        sqlx::query(setting).execute(&mut *tx).await?;
-    }
     let mut tracker = Tracker::start(
         &request.service,
         request.drill,
@@ -363,26 +349,11 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             "breaks"
         }
     ));
-    let wrote_later: bool = sqlx::query_scalar(
-        "select exists (select 1 from entity where service_id = $1 and updated_at > $2)",
-    )
-    .bind(service_id)
-    .bind(restored_at)
-    .fetch_one(&mut *tx)
-    .await?;
-    let restored = if wrote_later {
-        RESTORED_WITH_LATER
+    let counted: Vec<Counted> = if request.drill {
+        drill(&mut tx, service_id, taken_at, restored_at).await?
     } else {
-        RESTORED
-    };
-    let counted: Vec<(String, String, i64)> = if request.drill {
-        sqlx::query_as(&drill_counts(restored))
-            .bind(service_id)
-            .bind(taken_at)
-            .bind(restored_at)
-            .fetch_all(&mut *tx)
-            .await?
-    } else {
+        tune_detection(&mut tx).await?;
+        let restored = restored_state(&mut tx, service_id, restored_at).await?;
         // CREATE TABLE AS rather than INSERT … SELECT: PostgreSQL may plan
         // the SELECT of a CTAS with parallel workers, never that of an INSERT.
         sqlx::query(&detection(restored))
@@ -396,23 +367,8 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
             .fetch_all(&mut *tx)
             .await?
     };
-    let mut counts: BTreeMap<String, i64> = FindingKind::OF_RESTORES
-        .iter()
-        .map(|k| (k.to_string(), 0))
-        .collect();
-    for (kind, _, n) in &counted {
-        *counts.entry(kind.clone()).or_default() += n;
-    }
-    let by_service = counted
-        .into_iter()
-        .map(|(kind, service, count)| {
-            Ok(ServiceCount {
-                service,
-                kind: FindingKind::try_from(kind).map_err(|_| AppError::Internal)?,
-                count,
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let counts = counted::per_kind(&counted);
+    let by_service = counted::per_service(&counted)?;
 
     let new_epoch = epoch + 1;
     let (restore_id, created_at): (i64, DateTime<Utc>) = sqlx::query_as(
@@ -499,6 +455,65 @@ async fn record_once(db: &PgPool, request: RestoreRequest) -> Result<RestoreRepo
         recorded_by: request.actor,
         created_at,
         steps: tracker.finish(),
+    })
+}
+
+/// What restoring `service_id` to its state at `taken_at`, back at
+/// `restored_at`, would break, counted; nothing is written. Drills and the
+/// exposure series (spec §10) count with it.
+pub async fn drill(
+    conn: &mut PgConnection,
+    service_id: i64,
+    taken_at: DateTime<Utc>,
+    restored_at: DateTime<Utc>,
+) -> Result<Vec<Counted>, AppError> {
+    tune_detection(conn).await?;
+    let restored = restored_state(conn, service_id, restored_at).await?;
+    Ok(sqlx::query_as(&drill_counts(restored))
+        .bind(service_id)
+        .bind(taken_at)
+        .bind(restored_at)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Settings for the detection, local to the transaction.
+async fn tune_detection(conn: &mut PgConnection) -> Result<(), AppError> {
+    // One set-based statement over a million references: hash tables and
+    // sorts that spill to disk at the default 4 MB of work memory. The
+    // planner expects about four times as many findings as there are (it
+    // cannot tell how many references outlive the backup) and, at the
+    // default price of passing a row from a worker, kept the statement
+    // serial; priced lower, it scans the references with parallel workers
+    // and takes half the time (1.1–1.4 s instead of 2.1–2.5 s for 100k
+    // findings among 1M references, BENCHMARKS.md).
+    for setting in [
+        "set local work_mem = '64MB'",
+        "set local parallel_tuple_cost = 0.01",
+    ] {
+        sqlx::query(setting).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// B's state once restored: `RESTORED`, or `RESTORED_WITH_LATER` when B
+/// wrote after it came back (a restore recorded late).
+async fn restored_state(
+    conn: &mut PgConnection,
+    service_id: i64,
+    restored_at: DateTime<Utc>,
+) -> Result<&'static str, AppError> {
+    let wrote_later: bool = sqlx::query_scalar(
+        "select exists (select 1 from entity where service_id = $1 and updated_at > $2)",
+    )
+    .bind(service_id)
+    .bind(restored_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(if wrote_later {
+        RESTORED_WITH_LATER
+    } else {
+        RESTORED
     })
 }
 

@@ -3,6 +3,7 @@
 //! what the restores page offers to restore from, and the restores a
 //! collected snapshot makes Lockstep suspect.
 
+pub mod counted;
 pub mod engine;
 pub mod history;
 mod statistics;

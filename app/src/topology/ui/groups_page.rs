@@ -4,14 +4,18 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::backup_skew::backup_skew;
+use super::exposure;
 
 use crate::components::{EmptyState, ErrorNotice, PageHeader};
+use crate::exposure::api::load_exposure;
+use crate::exposure::model::ExposureOverview;
 use crate::topology::api::{load_topology_view, TopologyView};
 use crate::topology::model::{format_duration, LockstepGroup, Policy, RelationKind};
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_topology_view());
+    let measured = Resource::new(|| (), |_| load_exposure());
     view! {
         <PageHeader
             title="Lockstep groups"
@@ -30,7 +34,18 @@ pub fn GroupsPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(data) => groups(data).into_any(),
+                    Ok(data) => {
+                        // Without the exposure series the groups still show.
+                        let (overview, error) = match measured.await {
+                            Ok(overview) => (overview, None),
+                            Err(error) => (ExposureOverview::default(), Some(error)),
+                        };
+                        view! {
+                            {error.map(|error| view! { <ErrorNotice error /> })}
+                            {groups(data, &overview)}
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -38,7 +53,7 @@ pub fn GroupsPage() -> impl IntoView {
     }
 }
 
-fn groups(data: TopologyView) -> impl IntoView {
+fn groups(data: TopologyView, overview: &ExposureOverview) -> impl IntoView {
     let tolerated: Vec<_> = data
         .topology
         .relations
@@ -48,7 +63,7 @@ fn groups(data: TopologyView) -> impl IntoView {
         .collect();
     view! {
         <div class="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
-            {data.groups.into_iter().map(|g| group_card(g, &data.latest_backups)).collect_view()}
+            {data.groups.into_iter().map(|g| group_card(g, &data.latest_backups, overview)).collect_view()}
         </div>
         <section class="mt-10">
             <h2 class="mb-3 text-lg font-medium">"What tolerated relations expose"</h2>
@@ -79,6 +94,7 @@ fn groups(data: TopologyView) -> impl IntoView {
                                         <span class="font-medium">{r.name.clone()}</span>
                                         ": " {exposure} " "
                                         <span class="text-slate-600 dark:text-slate-400">{format!("({strategy})")}</span>
+                                        {exposure::of_relation(&r.name, overview)}
                                     </li>
                                 }
                             })
@@ -91,7 +107,12 @@ fn groups(data: TopologyView) -> impl IntoView {
     }
 }
 
-fn group_card(group: LockstepGroup, latest: &BTreeMap<String, DateTime<Utc>>) -> impl IntoView {
+fn group_card(
+    group: LockstepGroup,
+    latest: &BTreeMap<String, DateTime<Utc>>,
+    overview: &ExposureOverview,
+) -> impl IntoView {
+    let measured = exposure::of_group(&group, overview);
     let skew = backup_skew(&group, latest);
     let single = group.services.len() == 1;
     let price = if single {
@@ -134,6 +155,7 @@ fn group_card(group: LockstepGroup, latest: &BTreeMap<String, DateTime<Utc>>) ->
                     .collect_view()}
             </ul>
             <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">{price}</p>
+            {measured}
             {skew}
             <a
                 href=format!("/groups/{}/runbook.md", group.id)

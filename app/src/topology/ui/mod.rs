@@ -2,6 +2,7 @@
 
 mod backup_skew;
 mod editors;
+mod exposure;
 mod graph;
 mod groups_page;
 mod topology_page;
