@@ -234,3 +234,103 @@ async fn metrics_and_the_groups_page_show_the_newest_runs(pool: PgPool) {
         "the group of customers counts its drill"
     );
 }
+
+async fn backup_at(app: &TestApp, service: &str, at: &str) -> i64 {
+    let response = app
+        .admin(Method::POST, &format!("/api/v1/services/{service}/backups"))
+        .json(&json!({"taken_at": at}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn a_plan_ranks_the_backups_by_a_drill_each_beside_the_group_restore(pool: PgPool) {
+    let app = restored_shop(&pool).await;
+    // customers' last write is at 14:00 and orders' at 14:00 (spec's shop).
+    let noon = backup_at(&app, "customers", BACKUP).await;
+    let late = backup_at(&app, "customers", "2026-11-01T14:45:00Z").await;
+    backup_at(&app, "orders", BACKUP).await;
+    let operator = Browser::signed_in(&app, &pool, "planner", Role::Operator).await;
+    let response = operator
+        .call("plan_restore", &[("service", "customers")])
+        .await;
+    assert_eq!(response.status(), 200);
+    let plan: Value = response.json().await.unwrap();
+
+    let backups = plan["backups"].as_array().unwrap();
+    let ids: Vec<i64> = backups
+        .iter()
+        .map(|b| b["backup_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [late, noon], "fewest findings first");
+    assert_eq!(backups[0]["total"], 0);
+    let (_, drill) = restore(&app, json!({"backup_id": noon, "drill": true})).await;
+    assert_eq!(backups[1]["counts"], drill["counts"]);
+    // After noon customers wrote C/2, C/3, C/5, C/6 and the references of
+    // C/1 to P/1 and P/2 and of C/6 to the ledger.
+    assert_eq!(backups[1]["writes_lost"], 7);
+    assert_eq!(backups[0]["writes_lost"], 0);
+
+    // The orders' references to the catalog and the mirrors hold three
+    // more services in the group, and without a backup of them the group
+    // has no moment to go back to.
+    let group = &plan["group"];
+    assert_eq!(
+        group["members"],
+        json!(["catalog", "crm", "customers", "ledger", "orders"])
+    );
+    assert_eq!(group["point"], Value::Null);
+    assert_eq!(group["without_backup"], json!(["catalog", "crm", "ledger"]));
+
+    // With them, it goes back to the oldest of its newest backups: noon.
+    for service in ["catalog", "crm", "ledger"] {
+        backup_at(&app, service, BACKUP).await;
+    }
+    let plan: Value = operator
+        .call("plan_restore", &[("service", "customers")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let group = &plan["group"];
+    assert_eq!(group["point"], BACKUP);
+    assert_eq!(group["without_backup"], json!([]));
+    let loss = |service: &str| {
+        group["restores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service"] == service)
+            .map(|r| (r["restore_to"].clone(), r["writes_lost"].clone()))
+    };
+    assert_eq!(loss("customers"), Some((json!(BACKUP), json!(7))));
+    // orders wrote O/2, O/3 and their references to customers after noon.
+    assert_eq!(loss("orders"), Some((json!(BACKUP), json!(4))));
+    assert_eq!(loss("catalog"), Some((json!(BACKUP), json!(0))));
+    assert_eq!(loss("crm"), Some((json!(BACKUP), json!(2))));
+    assert_eq!(loss("ledger"), Some((json!(BACKUP), json!(1))));
+
+    let page = operator.html("/restores?plan=customers").await;
+    assert_eq!(page.matches("data-testid=\"plan-backup\"").count(), 2);
+    assert!(page.contains("data-testid=\"group-alternative\""));
+    let viewer = Browser::signed_in(&app, &pool, "looker", Role::Viewer).await;
+    assert_eq!(
+        viewer
+            .call("plan_restore", &[("service", "customers")])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        operator
+            .call("plan_restore", &[("service", "nobody")])
+            .await
+            .status(),
+        404
+    );
+}

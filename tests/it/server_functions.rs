@@ -71,6 +71,7 @@ fn table() -> Vec<(&'static str, Needs, Args)> {
         ("record_restore", Operate, Form("service=nobody&backup=&at=2026-11-01T12:00&drill=true")),
         ("record_suspected_restore", Operate, Form("service=nobody&id=999999")),
         ("dismiss_suspected_restore", Operate, Form("service=nobody&id=999999")),
+        ("plan_restore", Operate, Form("service=nobody")),
         ("act_on_finding", Operate, Form("id=999999&action=claim")),
         ("bulk_act", Operate, Json(json!({"selection": {"Ids": [999999]}, "action": "dismiss", "input": {}}))),
         ("decide_cause", Operate, Form("id=999999&action=dismiss")),

@@ -146,3 +146,12 @@ pub async fn restore_story(id: i64) -> Result<super::model::RestoreStory, AppErr
     crate::accounts::session::require(crate::accounts::model::Permission::Read).await?;
     crate::error::with_status(super::db::story::get(&crate::state::db()?, id).await)
 }
+
+/// The service's newest backups, each drilled and ranked, beside its
+/// group's consistent alternative (`RestorePlan`).
+#[server(prefix = "/api/fn", endpoint = "plan_restore", client = crate::accounts::csrf::CsrfClient)]
+pub async fn plan_restore(service: String) -> Result<super::model::RestorePlan, AppError> {
+    // A drill per backup: as drills, for operators.
+    crate::accounts::session::require(crate::accounts::model::Permission::Operate).await?;
+    crate::error::with_status(super::db::plan::plan(&crate::state::db()?, &service).await)
+}

@@ -5,6 +5,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod model;
+mod plan;
 #[cfg(feature = "ssr")]
 pub mod progress;
 mod story;

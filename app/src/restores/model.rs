@@ -147,3 +147,62 @@ pub struct BurndownPoint {
     pub verified: i64,
     pub decided: i64,
 }
+
+/// What each of a service's newest backups would break if it were restored
+/// to it now, fewest findings first, and the consistent alternative the BAC
+/// theorem offers: its whole lockstep group restored to one common point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RestorePlan {
+    pub service: String,
+    pub backups: Vec<BackupOption>,
+    /// None when the service is alone in its group.
+    pub group: Option<GroupAlternative>,
+}
+
+/// One backup, drilled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BackupOption {
+    pub backup_id: i64,
+    pub taken_at: DateTime<Utc>,
+    pub label: Option<String>,
+    /// Findings per kind, every kind present.
+    pub counts: BTreeMap<String, i64>,
+    pub total: i64,
+    /// The service's own writes after the backup, which the restore loses
+    /// (entity and reference versions).
+    pub writes_lost: i64,
+}
+
+/// Every member of the group back to one moment: no finding between the
+/// members, paid for in the writes each loses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GroupAlternative {
+    pub members: Vec<String>,
+    /// The newest moment every member can go back to: the oldest of the
+    /// members' newest backups (point-in-time members go to any moment).
+    /// None when a member has no backup at all.
+    pub point: Option<DateTime<Utc>>,
+    pub restores: Vec<MemberRestore>,
+    /// Members without a backup at or before the point.
+    pub without_backup: Vec<String>,
+}
+
+/// One member's part of a group restore.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberRestore {
+    pub service: String,
+    /// The member's backup it goes back to; None for a point-in-time
+    /// recovery to the group's point itself.
+    pub backup_id: Option<i64>,
+    pub restore_to: DateTime<Utc>,
+    pub writes_lost: i64,
+}
+
+impl RestorePlan {
+    /// How many backups a plan drills (the newest).
+    pub const BACKUPS: i64 = 8;
+}

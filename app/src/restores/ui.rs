@@ -10,6 +10,7 @@ use super::api::{
     RecordSuspectedRestore,
 };
 use super::model::{RestoreProgress, RestoreReport};
+use super::plan::RestorePlanPanel;
 use super::suspicions::SuspectedRestores;
 use crate::accounts::csrf::CsrfField;
 use crate::accounts::{model::Permission, ui::may};
@@ -63,6 +64,16 @@ pub fn RestoresPage() -> impl IntoView {
                 Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
             })}
         </section>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match choices.await {
+                    Ok(choices) if may(Permission::Operate) && choices.iter().any(|c| !c.backups.is_empty()) => {
+                        view! { <RestorePlanPanel choices /> }.into_any()
+                    }
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
         <h2 class="mb-2 mt-8 text-lg font-medium">"History"</h2>
         <Transition fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -6,6 +6,7 @@
 pub mod counted;
 pub mod engine;
 pub mod history;
+pub mod plan;
 mod statistics;
 pub mod story;
 pub mod suspected;
