@@ -18,17 +18,21 @@ export async function report(request: APIRequestContext, service: string, events
   expect(response.status(), await response.text()).toBe(200);
 }
 
-/** customers (C/1 before a backup 4 h ago, C/2 and C/3 after it) and the
- *  orders referring to them, with the backup recorded; `restored` also
- *  records the restore (two broken links in the queue). */
-export async function seedShop(request: APIRequestContext, restored: boolean): Promise<void> {
+/** Empties the database and puts `model` (YAML) as the topology. */
+export async function putModel(request: APIRequestContext, model: string): Promise<void> {
   await resetModel(request);
-  const model = "services: [{name: customers}, {name: orders}]\nrelations: [{name: order.customer, from: orders, to: customers}]\n";
   const put = await request.put("/api/v1/topology", {
     headers: { ...auth, "Content-Type": "application/yaml" },
     data: model,
   });
-  expect(put.status()).toBe(200);
+  expect(put.status(), await put.text()).toBe(200);
+}
+
+/** customers (C/1 before a backup 4 h ago, C/2 and C/3 after it) and the
+ *  orders referring to them, with the backup recorded; `restored` also
+ *  records the restore (two broken links in the queue). */
+export async function seedShop(request: APIRequestContext, restored: boolean): Promise<void> {
+  await putModel(request, "services: [{name: customers}, {name: orders}]\nrelations: [{name: order.customer, from: orders, to: customers}]\n");
   const lost = ago(3);
   await report(request, "customers", [
     { type: "entity", key: "C/1", at: ago(5) },

@@ -252,9 +252,9 @@ async fn backup_at(app: &TestApp, service: &str, at: &str) -> i64 {
 async fn a_plan_ranks_the_backups_by_a_drill_each_beside_the_group_restore(pool: PgPool) {
     let app = restored_shop(&pool).await;
     // customers' last write is at 14:00 and orders' at 14:00 (spec's shop).
-    let noon = backup_at(&app, "customers", BACKUP).await;
-    let late = backup_at(&app, "customers", "2026-11-01T14:45:00Z").await;
-    backup_at(&app, "orders", BACKUP).await;
+    let noon = app.backup("customers", BACKUP).await;
+    let late = app.backup("customers", "2026-11-01T14:45:00Z").await;
+    app.backup("orders", BACKUP).await;
     let operator = Browser::signed_in(&app, &pool, "planner", Role::Operator).await;
     let response = operator
         .call("plan_restore", &[("service", "customers")])
@@ -289,7 +289,7 @@ async fn a_plan_ranks_the_backups_by_a_drill_each_beside_the_group_restore(pool:
 
     // With them, it goes back to the oldest of its newest backups: noon.
     for service in ["catalog", "crm", "ledger"] {
-        backup_at(&app, service, BACKUP).await;
+        app.backup(service, BACKUP).await;
     }
     let plan: Value = operator
         .call("plan_restore", &[("service", "customers")])

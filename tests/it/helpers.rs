@@ -82,6 +82,23 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Records a backup of `service` taken at `taken_at` (RFC 3339); its id.
+    pub async fn backup(&self, service: &str, taken_at: &str) -> i64 {
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/v1/services/{service}/backups"),
+            )
+            .json(&serde_json::json!({ "taken_at": taken_at }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     pub async fn put_topology(&self, content_type: &str, body: &str) -> reqwest::Response {
         self.admin(reqwest::Method::PUT, "/api/v1/topology")
             .header("content-type", content_type)

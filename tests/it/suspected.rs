@@ -30,16 +30,7 @@ async fn snapshot(app: &TestApp, at: &str, entities: &[Value]) {
 }
 
 async fn backup(app: &TestApp, at: &str) -> i64 {
-    let response = app
-        .admin(reqwest::Method::POST, "/api/v1/services/orders/backups")
-        .json(&json!({"taken_at": format!("2026-11-01T{at}:00Z")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
+    app.backup("orders", &format!("2026-11-01T{at}:00Z")).await
 }
 
 async fn open_gauge(app: &TestApp) -> Option<String> {

@@ -53,7 +53,9 @@ pub fn GroupsPage() -> impl IntoView {
     }
 }
 
-fn groups(data: TopologyView, overview: &ExposureOverview) -> impl IntoView {
+/// Type-erased (as are the cards): the page's view type is otherwise too
+/// deep for the compiler's query limit in the browser build.
+fn groups(data: TopologyView, overview: &ExposureOverview) -> AnyView {
     let tolerated: Vec<_> = data
         .topology
         .relations
@@ -105,13 +107,14 @@ fn groups(data: TopologyView, overview: &ExposureOverview) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 fn group_card(
     group: LockstepGroup,
     latest: &BTreeMap<String, DateTime<Utc>>,
     overview: &ExposureOverview,
-) -> impl IntoView {
+) -> AnyView {
     let measured = exposure::of_group(&group, overview);
     let skew = backup_skew(&group, latest);
     let single = group.services.len() == 1;
@@ -175,4 +178,5 @@ fn group_card(
                 })}
         </article>
     }
+    .into_any()
 }
