@@ -235,19 +235,6 @@ async fn metrics_and_the_groups_page_show_the_newest_runs(pool: PgPool) {
     );
 }
 
-async fn backup_at(app: &TestApp, service: &str, at: &str) -> i64 {
-    let response = app
-        .admin(Method::POST, &format!("/api/v1/services/{service}/backups"))
-        .json(&json!({"taken_at": at}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
 #[sqlx::test]
 async fn a_plan_ranks_the_backups_by_a_drill_each_beside_the_group_restore(pool: PgPool) {
     let app = restored_shop(&pool).await;

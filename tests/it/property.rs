@@ -477,7 +477,7 @@ async fn rows(pool: &PgPool, service: &str) -> BTreeMap<String, Current> {
 async fn reset(app: &TestApp, pool: &PgPool) {
     sqlx::query(
         "truncate entity_version, entity, reference_version, finding, finding_cause, finding_event,
-                  cause, restore, scan, ingested_event, backup, service_count, suspected_restore",
+                  cause, restore, scan, ingested_event, backup, exposure, service_count, suspected_restore",
     )
     .execute(pool)
     .await
