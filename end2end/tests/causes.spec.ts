@@ -4,17 +4,13 @@
 import { readFile } from "node:fs/promises";
 import type { APIRequestContext } from "@playwright/test";
 import { test, expect, open } from "./fixtures";
-import { ago, auth, putModel, report } from "./seed";
+import { ago, auth, putModel, report, SHOP_WITH_INVOICES } from "./seed";
 
 /** customers restored to a backup of 4 h ago, losing C/1..C/6: invoices
  *  keep a copy of C/1..C/3 (a cached-copy cause), orders refer to
  *  C/4..C/6 (a cause to reconstruct). Returns the restore's id. */
 async function seedCauses(request: APIRequestContext): Promise<number> {
-  await putModel(request,
-    "services: [{name: customers}, {name: orders}, {name: invoices}]\n" +
-    "relations:\n" +
-    "  - {name: order.customer, from: orders, to: customers}\n" +
-    "  - {name: invoice.customer, from: invoices, to: customers, cached: true}\n");
+  await putModel(request, SHOP_WITH_INVOICES);
   const lost = ago(3);
   const keys = [1, 2, 3, 4, 5, 6];
   await report(request, "customers", keys.map((i) => ({ type: "entity", key: `C/${i}`, at: lost })));

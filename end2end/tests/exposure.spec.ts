@@ -3,17 +3,13 @@
 // ranks a service's backups beside the group's consistent alternative.
 import type { APIRequestContext } from "@playwright/test";
 import { test, expect, open } from "./fixtures";
-import { ago, auth, putModel, report } from "./seed";
+import { ago, auth, putModel, report, SHOP_WITH_INVOICES } from "./seed";
 
 /** customers and orders in lockstep (order.customer), invoices tolerated
  *  (a cached copy): C/1..C/3, O/1..O/3 and I/1 written 3 h ago, after
  *  backups of customers and orders taken 4 h ago. */
 async function seedExposure(request: APIRequestContext): Promise<void> {
-  await putModel(request,
-    "services: [{name: customers}, {name: orders}, {name: invoices}]\n" +
-    "relations:\n" +
-    "  - {name: order.customer, from: orders, to: customers}\n" +
-    "  - {name: invoice.customer, from: invoices, to: customers, cached: true}\n");
+  await putModel(request, SHOP_WITH_INVOICES);
   const lost = ago(3);
   await report(request, "customers", [1, 2, 3].map((i) => ({ type: "entity", key: `C/${i}`, at: lost })));
   await report(request, "orders", [1, 2, 3].flatMap((i) => [

@@ -18,6 +18,13 @@ export async function report(request: APIRequestContext, service: string, events
   expect(response.status(), await response.text()).toBe(200);
 }
 
+/** customers, the orders referring to it and the invoices keeping a copy. */
+export const SHOP_WITH_INVOICES =
+  "services: [{name: customers}, {name: orders}, {name: invoices}]\n" +
+  "relations:\n" +
+  "  - {name: order.customer, from: orders, to: customers}\n" +
+  "  - {name: invoice.customer, from: invoices, to: customers, cached: true}\n";
+
 /** Empties the database and puts `model` (YAML) as the topology. */
 export async function putModel(request: APIRequestContext, model: string): Promise<void> {
   await resetModel(request);
