@@ -263,6 +263,31 @@ impl Model {
         self.services[service].epoch
     }
 
+    /// The dependency counter of each of the service's entities (spec §5b):
+    /// the references live now that other services hold into it.
+    pub fn dependents(&self, service: &str) -> BTreeMap<String, i32> {
+        let mut counts: BTreeMap<String, i32> = self
+            .rows(service)
+            .keys()
+            .map(|key| (key.clone(), 0))
+            .collect();
+        for relation in self
+            .relations
+            .iter()
+            .filter(|r| r.to == service && r.from != service)
+        {
+            let holder = &self.services[&relation.from];
+            for (name, from, to) in holder.reference_ends() {
+                let live =
+                    name == relation.name && holder.current_reference(&name, &from, &to).is_some();
+                if let (true, Some(count)) = (live, counts.get_mut(&to)) {
+                    *count += 1;
+                }
+            }
+        }
+        counts
+    }
+
     /// The service's entities as they are now (deleted ones included).
     pub fn rows(&self, service: &str) -> &BTreeMap<String, Current> {
         &self.services[service].rows

@@ -474,6 +474,20 @@ async fn rows(pool: &PgPool, service: &str) -> BTreeMap<String, Current> {
         .collect()
 }
 
+/// The counters the writers kept, as they stand (not counted here).
+async fn dependents(pool: &PgPool, service: &str) -> BTreeMap<String, i32> {
+    sqlx::query_as::<_, (String, i32)>(
+        "select e.key, e.dependents from entity e join service s using (service_id)
+         where s.name = $1",
+    )
+    .bind(service)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
 async fn reset(app: &TestApp, pool: &PgPool) {
     sqlx::query(
         "truncate entity_version, entity, reference_version, finding, finding_cause, finding_event,
@@ -524,6 +538,12 @@ async fn check(app: &TestApp, pool: &PgPool, history: &[Step]) -> Result<(), Tes
             &rows(pool, service).await,
             player.model.rows(service),
             "entities of {}",
+            service
+        );
+        prop_assert_eq!(
+            dependents(pool, service).await,
+            player.model.dependents(service),
+            "dependency counters of {}",
             service
         );
     }

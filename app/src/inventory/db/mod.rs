@@ -318,7 +318,13 @@ async fn write_entities(
 }
 
 /// Reference events as versions, placed as the entities are: a reference's
-/// `valid_from` is its position on the source service's timeline.
+/// `valid_from` is its position on the source service's timeline. Each
+/// written reference is recorded with its state before the write, from its
+/// latest version read in the statement's snapshot (which does not see the
+/// insert): whether it had any history, and whether it was live — so that
+/// only changed histories are re-linked and counters move by the difference
+/// (`changes::follow`). When that version is of a lost branch, whether the
+/// reference was live is left unknown (its target is counted again).
 async fn write_references(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -364,9 +370,18 @@ async fn write_references(
                        valid_to = case when excluded.lost then excluded.valid_from
                                        else reference_version.valid_to end
              where reference_version.lost or not excluded.lost
-         returning target_service_id, target_key, source_key, valid_from, lost)
+         returning target_service_id, target_key, source_key, relation_id, valid_from, lost)
          insert into touched_reference
-         select target_service_id, target_key, source_key, valid_from from written where not lost",
+         select w.target_service_id, w.target_key, w.source_key, w.valid_from, w.relation_id,
+                before.lost is not null,
+                case when before.lost then null else coalesce(not before.removed, false) end
+         from written w
+         left join lateral (select removed, lost from reference_version v
+                            where v.target_service_id = w.target_service_id and v.target_key = w.target_key
+                              and v.source_service_id = (select $1::bigint) and v.source_key = w.source_key
+                              and v.relation_id = w.relation_id
+                            order by v.valid_from desc limit 1) before on true
+         where not w.lost",
     )
     .bind(service.service_id)
     .bind(&targets)
