@@ -22,19 +22,22 @@ use crate::error::AppError;
 /// `touched_entity (key, at)` — entity keys of the service written, with the
 /// write's position on the timeline — and `touched_reference
 /// (target_service_id, target_key, source_key, at, relation_id,
-/// had_versions, was_live)` — references the service holds that were
-/// written, with theirs. A writer that knows a reference's state before its
-/// write (the events path) fills the last three: whether the reference had
-/// any versions, and whether it was live (null when not known). Left null (the
-/// other writers insert the first four columns only), the reference's
-/// history is re-linked and its target's counter counted again. Writes of a
-/// lost branch change nothing current and are not recorded.
+/// had_versions, was_live, previous)` — references the service holds that
+/// were written, with theirs. A writer that knows a reference's state
+/// before its write (the events path) fills the last four: whether the
+/// reference had any versions, whether it was live (null when not known),
+/// and the row address of its current version when the write comes after
+/// it. Left null (the other writers insert the first four columns only),
+/// the reference's history is re-linked and its target's counter counted
+/// again. Writes of a lost branch change nothing current and are not
+/// recorded.
 pub async fn track(conn: &mut PgConnection) -> Result<(), AppError> {
     for table in [
         "create temp table touched_entity (key text collate \"C\", at timestamptz) on commit drop",
         "create temp table touched_reference (target_service_id bigint, target_key text collate \"C\",
                                               source_key text collate \"C\", at timestamptz,
-                                              relation_id bigint, had_versions boolean, was_live boolean)
+                                              relation_id bigint, had_versions boolean, was_live boolean,
+                                              previous tid)
          on commit drop",
     ] {
         sqlx::query(table).execute(&mut *conn).await?;
@@ -234,9 +237,14 @@ async fn chain_and_refresh_entities(
 }
 
 /// The touched references' chains, as the entities' (without a current
-/// row), whose versions the primary key finds from the target's side. A reference written once that had no
-/// history before is its own chain: skipped (a batch of new references
-/// re-links nothing). The source service is compared with
+/// row), whose versions the primary key finds from the target's side.
+///
+/// Most writes need less. A reference written once after its current
+/// version (`previous`) ends that version where it begins: one update by
+/// row address, no probe (20,000 re-observed references: 0.21 s → TODO).
+/// One written once with no history before is its own chain: skipped (a
+/// batch of new references re-links nothing). The rest are re-linked
+/// whole, after those appends. The source service is compared with
 /// `(select $1::bigint)`, a value the planner does not know: as a constant, after a
 /// first load that statistics had not seen yet, the source index looked as
 /// if it held one row of the service and was probed instead of the primary
@@ -248,6 +256,16 @@ async fn chain_reference_versions(
     service: ServiceRef,
 ) -> Result<(), AppError> {
     sqlx::query(
+        "update reference_version v set valid_to = a.at
+         from (select unnest(array_agg(previous)) as previous, unnest(array_agg(at)) as at
+               from (select min(previous) as previous, min(at) as at from touched_reference
+                     group by target_service_id, target_key, source_key, relation_id
+                     having count(*) = 1 and bool_and(previous is not null)) appended) a
+         where v.ctid = a.previous",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
         "update reference_version v
          set valid_to = (select min(w.valid_from) from reference_version w
                          where w.target_service_id = v.target_service_id and w.target_key = v.target_key
@@ -258,7 +276,7 @@ async fn chain_reference_versions(
              select n.version
              from (select target_service_id, target_key, source_key from touched_reference
                    group by target_service_id, target_key, source_key
-                   having count(*) > 1 or bool_or(had_versions is not false)) t
+                   having count(*) > 1 or bool_or(had_versions is not false and previous is null)) t
              cross join lateral (
                  select ctid as version, valid_to,
                         lead(valid_from) over (partition by relation_id order by valid_from) as next

@@ -324,7 +324,9 @@ async fn write_entities(
 /// insert): whether it had any history, and whether it was live — so that
 /// only changed histories are re-linked and counters move by the difference
 /// (`changes::follow`). When that version is of a lost branch, whether the
-/// reference was live is left unknown (its target is counted again).
+/// reference was live is left unknown (its target is counted again). When
+/// it was current and older than the write, its row address is kept: a
+/// write appended to a history ends that version and nothing else.
 async fn write_references(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -374,9 +376,12 @@ async fn write_references(
          insert into touched_reference
          select w.target_service_id, w.target_key, w.source_key, w.valid_from, w.relation_id,
                 before.lost is not null,
-                case when before.lost then null else coalesce(not before.removed, false) end
+                case when before.lost then null else coalesce(not before.removed, false) end,
+                case when not before.lost and before.valid_to is null and before.valid_from < w.valid_from
+                     then before.version end
          from written w
-         left join lateral (select removed, lost from reference_version v
+         left join lateral (select ctid as version, valid_from, valid_to, removed, lost
+                            from reference_version v
                             where v.target_service_id = w.target_service_id and v.target_key = w.target_key
                               and v.source_service_id = (select $1::bigint) and v.source_key = w.source_key
                               and v.relation_id = w.relation_id
