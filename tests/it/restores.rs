@@ -429,6 +429,15 @@ async fn a_removed_service_takes_its_findings_and_a_removed_relation_leaves_them
     let app = restored_shop(&pool).await;
     let (status, body) = restore(&app, json!({"taken_at": BACKUP, "restored_at": RESTORED})).await;
     assert_eq!(status, 201, "{body}");
+    // A numbered event, so that the invoices' sequence numbers are kept too.
+    let numbered = json!({"type": "entity", "key": "I/9", "at": RESTORED, "seq": 1}).to_string();
+    let response = post_events(&app, "invoices", None, &numbered).await;
+    assert_eq!(response.status(), 200);
+    let invoices: i64 =
+        sqlx::query_scalar("select service_id from service where name = 'invoices'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let model = MODEL
         .replace("  - {name: invoices}\n", "")
         .replace(
@@ -462,6 +471,16 @@ async fn a_removed_service_takes_its_findings_and_a_removed_relation_leaves_them
     }
     let c5 = items.iter().find(|f| f["source"]["key"] == "C/5").unwrap();
     assert_eq!(c5["relation"], "crm.customer");
+    // The invoices' inventory went with them, their sequence numbers too.
+    let left: (i64, i64) = sqlx::query_as(
+        "select (select count(*) from entity_version where service_id = $1),
+                (select count(*) from ingested_event where service_id = $1)",
+    )
+    .bind(invoices)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, (0, 0));
 }
 
 #[sqlx::test]
