@@ -22,22 +22,23 @@ use crate::error::AppError;
 /// `touched_entity (key, at)` — entity keys of the service written, with the
 /// write's position on the timeline — and `touched_reference
 /// (target_service_id, target_key, source_key, at, relation_id,
-/// had_versions, was_live, previous)` — references the service holds that
-/// were written, with theirs. A writer that knows a reference's state
-/// before its write (the events path) fills the last four: whether the
-/// reference had any versions, whether it was live (null when not known),
-/// and the row address of its current version when the write comes after
-/// it. Left null (the other writers insert the first four columns only),
-/// the reference's history is re-linked and its target's counter counted
-/// again. Writes of a lost branch change nothing current and are not
-/// recorded.
+/// had_versions, was_live, previous, now_live)` — references the service
+/// holds that were written, with theirs. A writer that knows a reference's
+/// state before its write (the events path) fills the last five: whether
+/// the reference had any versions, whether it was live (null when not
+/// known), the row address of its current version when the write comes
+/// after it, and whether the write leaves it live when the write becomes
+/// its current version. Left null (the other writers insert the first four
+/// columns only), the reference's history is re-linked and its target's
+/// counter counted again. Writes of a lost branch change nothing current
+/// and are not recorded.
 pub async fn track(conn: &mut PgConnection) -> Result<(), AppError> {
     for table in [
         "create temp table touched_entity (key text collate \"C\", at timestamptz) on commit drop",
         "create temp table touched_reference (target_service_id bigint, target_key text collate \"C\",
                                               source_key text collate \"C\", at timestamptz,
                                               relation_id bigint, had_versions boolean, was_live boolean,
-                                              previous tid)
+                                              previous tid, now_live boolean)
          on commit drop",
     ] {
         sqlx::query(table).execute(&mut *conn).await?;
@@ -306,10 +307,11 @@ async fn chain_reference_versions(
 ///   from one aggregate of the change table — recounting each target's
 ///   references cost a first snapshot of 150,000 references two seconds.
 /// - A reference whose state before the write is recorded (`was_live`)
-///   adds the difference between it and its state now, one probe of its own
-///   versions: re-observing 20,000 references changes no counter, where
-///   counting each target's references again read all their versions
-///   (0.3 s a batch).
+///   adds the difference between it and its state now — known from the
+///   write when it was written once and became the current version, else
+///   one probe of its own versions: re-observing 20,000 references changes
+///   no counter, where counting each target's references again read all
+///   their versions (0.3 s a batch).
 /// - The other touched references' targets, and the service's own touched
 ///   entities, are counted again — the latter only when another service
 ///   may refer to it at all (a relation leads there): 10,000 updated orders
@@ -366,7 +368,8 @@ async fn refresh_dependents(
 
 /// Adds to each target's counter the difference its touched references
 /// (those with a recorded state before the write, into other services)
-/// made: live now, one probe each, against live before. Only targets whose
+/// made: live now (from the write, or one probe when the reference was
+/// written more than once or not at its end) against live before. Only targets whose
 /// counter moves are updated, by key, from arrays (as the recount is). The
 /// probe is a lateral with a limit: as `exists`, the planner hashed every
 /// reference of the service instead (a scan that grows with the service,
@@ -379,12 +382,16 @@ async fn add_differences(conn: &mut PgConnection, service: ServiceRef) -> Result
              select array_agg(c.target_service_id) as ids, array_agg(c.target_key) as keys,
                     array_agg(c.n) as ns
              from (select t.target_service_id, t.target_key,
-                          sum((now.live is not null)::int - t.was_live::int)::int as n
-                   from (select distinct target_service_id, target_key, source_key, relation_id, was_live
+                          sum(coalesce(t.now_live, now.live is not null)::int - t.was_live::int)::int as n
+                   from (select target_service_id, target_key, source_key, relation_id,
+                                bool_and(was_live) as was_live,
+                                case when count(*) = 1 then bool_and(now_live) end as now_live
                          from touched_reference
-                         where was_live is not null and target_service_id <> $1) t
+                         where was_live is not null and target_service_id <> $1
+                         group by target_service_id, target_key, source_key, relation_id) t
                    left join lateral (select true as live from reference_version r
-                                      where r.target_service_id = t.target_service_id
+                                      where t.now_live is null
+                                        and r.target_service_id = t.target_service_id
                                         and r.target_key = t.target_key
                                         and r.source_service_id = (select $1::bigint)
                                         and r.source_key = t.source_key and r.relation_id = t.relation_id

@@ -326,7 +326,9 @@ async fn write_entities(
 /// (`changes::follow`). When that version is of a lost branch, whether the
 /// reference was live is left unknown (its target is counted again). When
 /// it was current and older than the write, its row address is kept: a
-/// write appended to a history ends that version and nothing else.
+/// write appended to a history ends that version and nothing else. A write
+/// that starts or is appended to a history is its new current version: it
+/// tells whether the reference is live now.
 async fn write_references(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -372,13 +374,16 @@ async fn write_references(
                        valid_to = case when excluded.lost then excluded.valid_from
                                        else reference_version.valid_to end
              where reference_version.lost or not excluded.lost
-         returning target_service_id, target_key, source_key, relation_id, valid_from, lost)
+         returning target_service_id, target_key, source_key, relation_id, valid_from, removed, lost)
          insert into touched_reference
          select w.target_service_id, w.target_key, w.source_key, w.valid_from, w.relation_id,
                 before.lost is not null,
                 case when before.lost then null else coalesce(not before.removed, false) end,
                 case when not before.lost and before.valid_to is null and before.valid_from < w.valid_from
-                     then before.version end
+                     then before.version end,
+                case when before.lost is null
+                       or (not before.lost and before.valid_to is null and before.valid_from < w.valid_from)
+                     then not w.removed end
          from written w
          left join lateral (select ctid as version, valid_from, valid_to, removed, lost
                             from reference_version v
