@@ -142,16 +142,6 @@ async fn raw_table(pool: &PgPool) {
     }
 }
 
-async fn copy_in(pool: &PgPool, csv: String) {
-    let mut conn = pool.acquire().await.unwrap();
-    let mut copy = conn
-        .copy_in_raw("copy bench_events_raw from stdin with (format csv)")
-        .await
-        .unwrap();
-    copy.send(csv.into_bytes()).await.unwrap();
-    copy.finish().await.unwrap();
-}
-
 /// The hub's live entities' counters, checked against a count of the live
 /// references (the path must have kept them all).
 async fn counters_hold(pool: &PgPool) {
@@ -217,7 +207,7 @@ async fn main() {
                 let csv: String = batch.iter().map(Line::csv).collect();
                 events += batch.len();
                 let start = Instant::now();
-                copy_in(&pool, csv).await;
+                support::copy_csv(&pool, "bench_events_raw", csv).await;
                 baseline += start.elapsed();
                 let start = Instant::now();
                 post(&http, &server, &service, body).await;

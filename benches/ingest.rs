@@ -149,14 +149,7 @@ async fn raw_copy(pool: &PgPool, events: &Events) -> Duration {
     .await
     .unwrap();
     let start = Instant::now();
-    let rows = raw_rows(events);
-    let mut conn = pool.acquire().await.unwrap();
-    let mut copy = conn
-        .copy_in_raw("copy raw_event from stdin (format csv)")
-        .await
-        .unwrap();
-    copy.send(rows.into_bytes()).await.unwrap();
-    copy.finish().await.unwrap();
+    support::copy_csv(pool, "raw_event", raw_rows(events)).await;
     start.elapsed()
 }
 

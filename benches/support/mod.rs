@@ -47,6 +47,17 @@ pub async fn database(bench: &str, topology: &app::topology::model::Topology) ->
     Some(pool)
 }
 
+/// The baselines' load: `csv` COPYed into `table` (what `psql \copy` sends).
+pub async fn copy_csv(pool: &PgPool, table: &str, csv: String) {
+    let mut conn = pool.acquire().await.unwrap();
+    let mut copy = conn
+        .copy_in_raw(&format!("copy {table} from stdin (format csv)"))
+        .await
+        .unwrap();
+    copy.send(csv.into_bytes()).await.unwrap();
+    copy.finish().await.unwrap();
+}
+
 /// Serves the production router on a free port; returns its base URL.
 pub async fn serve(pool: PgPool, admin_token: Option<&str>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
