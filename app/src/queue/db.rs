@@ -123,6 +123,17 @@ async fn with_causes(db: &PgPool, mut findings: Vec<Finding>) -> Result<Vec<Find
 /// Checks a filter's enumerated values, so a typo is a 422 and not an
 /// empty page.
 pub fn validate(filter: &Filter) -> Result<(), AppError> {
+    // PostgreSQL cannot compare text holding a NUL character: refused here,
+    // before a streamed export has sent its headers (the database's error
+    // would cut the download short instead of answering 422).
+    for (field, value) in [("service", &filter.service), ("relation", &filter.relation)] {
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(AppError::Invalid {
+                field: field.into(),
+                message: "must not contain a NUL character".into(),
+            });
+        }
+    }
     one_of(
         "kind",
         filter.kind.as_deref(),
