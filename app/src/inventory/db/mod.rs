@@ -377,13 +377,10 @@ async fn write_references(
          returning target_service_id, target_key, source_key, relation_id, valid_from, removed, lost)
          insert into touched_reference
          select w.target_service_id, w.target_key, w.source_key, w.valid_from, w.relation_id,
-                before.lost is not null,
+                not k.first,
                 case when before.lost then null else coalesce(not before.removed, false) end,
-                case when not before.lost and before.valid_to is null and before.valid_from < w.valid_from
-                     then before.version end,
-                case when before.lost is null
-                       or (not before.lost and before.valid_to is null and before.valid_from < w.valid_from)
-                     then not w.removed end
+                case when k.appended then before.version end,
+                case when k.first or k.appended then not w.removed end
          from written w
          left join lateral (select ctid as version, valid_from, valid_to, removed, lost
                             from reference_version v
@@ -391,6 +388,10 @@ async fn write_references(
                               and v.source_service_id = (select $1::bigint) and v.source_key = w.source_key
                               and v.relation_id = w.relation_id
                             order by v.valid_from desc limit 1) before on true
+         cross join lateral (
+             select before.lost is null as first,
+                    coalesce(not before.lost and before.valid_to is null
+                             and before.valid_from < w.valid_from, false) as appended) k
          where not w.lost",
     )
     .bind(service.service_id)
