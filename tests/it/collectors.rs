@@ -301,6 +301,26 @@ async fn a_query_without_a_column_it_must_return_is_refused_before_anything_is_s
     assert!(body.to_string().contains("expected a map"), "{body}");
     assert_eq!(collector_status().await, 404, "nothing was kept");
 
+    // Watermarks are read back as sent, even a number at the edge of a
+    // double (stored as jsonb it came back as 309 digits, and a 500).
+    let edge = "{\"collector\": \"edge\", \"watermarks\": {\"at\": 1.7976931348623157e308}}";
+    let kept = app
+        .admin(reqwest::Method::PUT, "/api/v1/services/orders/collector")
+        .header("content-type", "application/json")
+        .body(edge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 204);
+    let read = app
+        .admin(reqwest::Method::GET, "/api/v1/services/orders/collector")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let status: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(status["watermarks"]["at"], f64::MAX, "{status}");
+
     // A config that is not even YAML names the file and the line.
     let broken = temp_file("broken.yaml");
     std::fs::write(&broken, "services:\n  - service: orders\n    poll: [\n").unwrap();

@@ -44,13 +44,13 @@ pub async fn report(
     sqlx::query(
         "insert into collector_status as c (service_id, collector, last_seen_at, rows_sent, lag_seconds,
                                             last_error, last_error_at, watermarks)
-         values ($1, $2, $3, $4, $5, $6, case when $6::text is not null then $3 end, coalesce($7, '{}'))
+         values ($1, $2, $3, $4, $5, $6, case when $6::text is not null then $3 end, coalesce($7::json, '{}'))
          on conflict (service_id) do update
              set collector = excluded.collector, last_seen_at = excluded.last_seen_at,
                  rows_sent = c.rows_sent + excluded.rows_sent, lag_seconds = excluded.lag_seconds,
                  last_error = coalesce(excluded.last_error, c.last_error),
                  last_error_at = coalesce(excluded.last_error_at, c.last_error_at),
-                 watermarks = coalesce($7, c.watermarks)",
+                 watermarks = coalesce($7::json, c.watermarks)",
     )
     .bind(service.service_id)
     .bind(&report.collector)
@@ -58,7 +58,8 @@ pub async fn report(
     .bind(report.rows)
     .bind(report.lag_seconds)
     .bind(&report.error)
-    .bind(report.watermarks.as_ref().map(sqlx::types::Json))
+    // As text, so that PostgreSQL keeps it as written (`json`, not `jsonb`).
+    .bind(report.watermarks.as_ref().and_then(|w| serde_json::to_string(w).ok()))
     .execute(db)
     .await?;
     Ok(())
