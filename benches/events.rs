@@ -199,6 +199,7 @@ async fn main() {
         let mut ours = Duration::ZERO;
         let mut baseline = Duration::ZERO;
         let mut events = 0;
+        support::reset_peak_memory();
         for k in 0..REFERRERS {
             let service = format!("referrer-{k}");
             let lines = lines(k, phase + 1, 1 + phase * 1_000_000);
@@ -222,6 +223,10 @@ async fn main() {
             baseline.as_secs_f64(),
             rate(events, baseline),
             baseline.as_secs_f64() / ours.as_secs_f64()
+        );
+        println!(
+            "  peak memory of the process (server and client): {:.0} MiB",
+            support::peak_memory_mib()
         );
     }
 }

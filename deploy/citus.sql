@@ -34,6 +34,7 @@ select create_distributed_table('entity', 'service_id');
 select create_distributed_table('entity_version', 'service_id', colocate_with => 'entity');
 select create_distributed_table('reference_version', 'target_service_id', colocate_with => 'entity');
 select create_distributed_table('ingested_event', 'service_id', colocate_with => 'entity');
+select create_distributed_table('scan_mark', 'service_id', colocate_with => 'entity');
 -- Causes before the findings that refer to them.
 select create_distributed_table('cause', 'target_service_id', colocate_with => 'entity');
 select create_distributed_table('finding', 'target_service_id', colocate_with => 'entity');

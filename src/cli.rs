@@ -44,6 +44,17 @@ pub struct Cli {
     )]
     pub scan_interval: u64,
 
+    /// One background scan in this many reads the whole inventory (the first
+    /// is one); the others read only what changed since the last pass. 0:
+    /// never (`POST /api/v1/scans?full=true` still does).
+    #[arg(
+        long,
+        env = "LOCKSTEP_SCAN_FULL_EVERY",
+        default_value_t = 288,
+        global = true
+    )]
+    pub scan_full_every: u64,
+
     /// Seconds between two exposure runs (a drill of every service to its
     /// latest backup, spec §10); 0 turns them off. The first runs at start.
     #[arg(

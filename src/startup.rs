@@ -1,10 +1,17 @@
 //! Builds the axum router (pages, server functions, API, static files) and
 //! runs it until SIGINT or SIGTERM.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
-use app::{shell, state::AppState, App};
+use app::{inventory::db::scan, shell, state::AppState, App};
 use axum::{http::HeaderName, middleware::from_fn_with_state, routing::get, Router};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -105,6 +112,7 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
     auth::web::spawn_session_cleanup(pool.clone());
     if cli.scan_interval > 0 {
         let pool = pool.clone();
+        let (full_every, passes) = (cli.scan_full_every, Arc::new(AtomicU64::new(0)));
         // The first tick would run at once: let start-up finish.
         tokio::spawn(periodically(
             cli.scan_interval,
@@ -112,9 +120,18 @@ pub async fn serve(cli: &Cli) -> anyhow::Result<()> {
             "integrity scan",
             move || {
                 let pool = pool.clone();
+                let n = passes.fetch_add(1, Ordering::Relaxed);
+                let pass = if full_every > 0 && n % full_every == 0 {
+                    scan::Pass::Full
+                } else {
+                    scan::Pass::Incremental
+                };
                 async move {
-                    let report = app::inventory::db::scan::run(&pool).await?;
-                    Ok(format!("scan {}: {:?}", report.id, report.counts))
+                    let report = scan::run(&pool, pass).await?;
+                    Ok(format!(
+                        "scan {} ({:?}, {} entities): {:?}",
+                        report.id, pass, report.examined, report.counts
+                    ))
                 }
             },
         ));

@@ -113,3 +113,22 @@ pub async fn signed_in(pool: &PgPool, base: &str) -> reqwest::Client {
     );
     client
 }
+
+/// Starts a new peak of this process's resident memory (Linux: writing 5
+/// to `clear_refs` resets `VmHWM`).
+pub fn reset_peak_memory() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("a Linux /proc");
+}
+
+/// This process's peak resident memory since `reset_peak_memory`, in MiB.
+/// The benches run the server in their own process, so this bounds the
+/// server's from above (the client's side is counted too).
+pub fn peak_memory_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("a Linux /proc");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kib / 1024.0
+}

@@ -407,6 +407,141 @@ async fn the_scan_flags_dangling_deletes_once_and_clears_stale_flags(pool: PgPoo
     assert_eq!(count(&pool, "finding").await, 1);
 }
 
+/// Posts one reference of `from` to `to` at `at` (HH:MM on 1 November).
+async fn refer(app: &TestApp, service: &str, relation: &str, from: &str, to: &str, at: &str) {
+    let at = format!("2026-11-01T{at}:00Z");
+    post_events(
+        app,
+        service,
+        None,
+        &ndjson(&[
+            json!({"type": "entity", "key": from, "at": at}),
+            json!({"type": "reference", "from": from, "relation": relation, "to": to,
+               "observed": "2026-11-01T08:00:00Z", "at": at}),
+        ]),
+    )
+    .await;
+}
+
+async fn delete(app: &TestApp, service: &str, key: &str, at: &str) {
+    let at = format!("2026-11-01T{at}:00Z");
+    post_events(
+        app,
+        service,
+        None,
+        &ndjson(&[json!({"type": "entity", "key": key, "at": at, "deleted": true})]),
+    )
+    .await;
+}
+
+async fn scan_pass(app: &TestApp, query: &str) -> Value {
+    let response = app
+        .admin(reqwest::Method::POST, &format!("/api/v1/scans{query}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[sqlx::test]
+async fn an_incremental_scan_looks_only_at_what_changed_since_the_last_pass(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let topology = "services: [{name: orders}, {name: customers}]\nrelations:\n  \
+                    - { name: order.customer, from: orders, to: customers }\n  \
+                    - { name: customer.referrer, from: customers, to: customers }\n";
+    assert_eq!(
+        app.put_topology("application/yaml", topology)
+            .await
+            .status(),
+        200
+    );
+    customers(&app, &["C/1", "C/2", "C/3", "C/4"]).await;
+    refer(&app, "orders", "order.customer", "O/1", "C/1", "09:00").await;
+    refer(&app, "orders", "order.customer", "O/2", "C/2", "09:00").await;
+    let full = scan_pass(&app, "?full=true").await;
+    assert_eq!(
+        (full["full"].clone(), full["examined"].clone()),
+        (json!(true), json!(0))
+    );
+
+    // A deletion is the next pass's only entity.
+    delete(&app, "customers", "C/1", "10:00").await;
+    let first = scan_pass(&app, "").await;
+    assert_eq!(first["full"], false);
+    assert_eq!(first["examined"], 1);
+    assert_eq!(first["counts"]["dangling_delete"], 1);
+    let quiet = scan_pass(&app, "").await;
+    assert_eq!(
+        (
+            quiet["examined"].clone(),
+            quiet["counts"]["dangling_delete"].clone()
+        ),
+        (json!(0), json!(0)),
+        "nothing changed since: nothing looked at"
+    );
+
+    // An operator resolves the finding while the reference still dangles:
+    // the next pass raises the condition again, as a full pass would.
+    let id: i64 =
+        sqlx::query_scalar("select finding_id from finding where kind = 'dangling_delete'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let resolved = app
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/findings/{id}/resolve"),
+        )
+        .json(&json!({"note": "told the team"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolved.status(), 200);
+    assert_eq!(scan_pass(&app, "").await["counts"]["dangling_delete"], 1);
+
+    // Deleted first, referred to afterwards: by another service (its
+    // counter rises) and by the service itself (the counter leaves it out).
+    delete(&app, "customers", "C/3", "10:00").await;
+    delete(&app, "customers", "C/4", "10:00").await;
+    assert_eq!(scan_pass(&app, "").await["counts"]["dangling_delete"], 0);
+    refer(&app, "orders", "order.customer", "O/3", "C/3", "11:00").await;
+    refer(
+        &app,
+        "customers",
+        "customer.referrer",
+        "C/2",
+        "C/4",
+        "11:00",
+    )
+    .await;
+    let late = scan_pass(&app, "").await;
+    assert_eq!(late["counts"]["dangling_delete"], 2, "{late}");
+    let flagged: Vec<String> =
+        sqlx::query_scalar("select target_key from finding where scan_id = $1 order by target_key")
+            .bind(late["id"].as_i64().unwrap())
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(flagged, ["C/3", "C/4"]);
+
+    // A full pass finds nothing the incremental ones missed.
+    let full = scan_pass(&app, "?full=true").await;
+    assert_eq!(full["counts"]["dangling_delete"], 0);
+    assert_eq!(full["examined"], 3);
+
+    // A bad flag is refused before any pass is recorded.
+    let scans = count(&pool, "scan").await;
+    let refused = app
+        .admin(reqwest::Method::POST, "/api/v1/scans?full=maybe")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("full"));
+    assert_eq!(count(&pool, "scan").await, scans);
+}
+
 #[sqlx::test]
 async fn dropping_a_service_or_relation_with_inventory_needs_force(pool: PgPool) {
     let app = shop(&pool).await;

@@ -53,19 +53,44 @@ const EVENT_LINES: &str = "NDJSON, one event a line:\n\
     `{\"type\":\"entity\",\"key\":\"C/3\",\"at\":RFC3339,\"deleted\"?:bool,\"data\"?:{},\"seq\"?:n}` or\n\
     `{\"type\":\"reference\",\"from\":\"O/3\",\"relation\":\"order.customer\",\"to\":\"C/3\",\"observed\":RFC3339,\"at\":RFC3339,\"cache\"?:{},\"removed\"?:bool,\"seq\"?:n}`";
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ScanQuery {
+    /// Read every deleted entity and every pending finding, not only what
+    /// changed since the last pass (a safety net; the background scan does
+    /// this now and then).
+    #[param(value_type = Option<bool>)]
+    full: Option<String>,
+}
+
+impl ScanQuery {
+    fn pass(&self) -> Result<scan::Pass, AppError> {
+        match self.full.as_deref() {
+            None | Some("" | "false") => Ok(scan::Pass::Incremental),
+            Some("true") => Ok(scan::Pass::Full),
+            Some(other) => Err(AppError::Invalid {
+                field: "full".into(),
+                message: format!("{other:?} is neither true nor false"),
+            }),
+        }
+    }
+}
+
 /// Runs the integrity scan now: flags dangling deletes and clears
-/// `to_delete` flags nobody needs any more.
+/// `to_delete` flags nobody needs any more. Incremental unless `full`.
 #[utoipa::path(
     post,
     path = "/api/v1/scans",
     tag = "inventory",
+    params(ScanQuery),
     responses((status = 200, description = "The scan's id and counts", body = scan::ScanReport))
 )]
 async fn post_scan(
     _: Operator,
     State(state): State<AppState>,
+    Query(query): Query<ScanQuery>,
 ) -> Result<Json<scan::ScanReport>, ApiError> {
-    Ok(Json(scan::run(&state.pool).await?))
+    Ok(Json(scan::run(&state.pool, query.pass()?).await?))
 }
 
 /// NDJSON events, all applied or none: 422 lists every bad line by number.

@@ -101,7 +101,31 @@ pub async fn follow(
         chain_reference_versions(conn, service).await?;
     }
     refresh_dependents(conn, service, histories).await?;
+    mark_references_to_own_deleted(conn, service).await?;
     mark_changed(conn, service).await
+}
+
+/// Marks for the integrity scan the service's deleted entities that a
+/// reference of the service just written points at. A deleted entity that
+/// another service refers to anew is marked by its counter's trigger
+/// (migration `…20261206000100`), but the counter leaves a service's
+/// references into itself out.
+async fn mark_references_to_own_deleted(
+    conn: &mut PgConnection,
+    service: ServiceRef,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "insert into scan_mark (service_id, key)
+         select distinct e.service_id, e.key
+         from touched_reference t
+         join entity e on e.service_id = t.target_service_id and e.key = t.target_key
+         where t.target_service_id = $1 and e.deleted
+         on conflict do nothing",
+    )
+    .bind(service.service_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The overview's counts of this service are stale from now on.

@@ -1,9 +1,15 @@
 //! The integrity scan (spec §5, last row): flags dangling deletes — an
 //! entity deleted while references to it were live — and clears the
 //! `to_delete` flag of entities nobody refers to any more. All set-based.
+//!
+//! A pass is incremental: it looks only at the entities marked in
+//! `scan_mark` since the last pass (deleted, deleted and newly referred to,
+//! or named by a finding that stopped being pending; see the migration
+//! `…20261206000100`), so its cost grows with those changes. A full pass
+//! reads every deleted entity and every pending finding, as a safety net.
 
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::verify;
 use crate::error::AppError;
@@ -21,56 +27,116 @@ pub struct ScanCounts {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScanReport {
     pub id: i64,
+    /// Whether the pass read the whole inventory (else only the entities
+    /// marked since the last pass).
+    pub full: bool,
+    /// Deleted (or flagged) entities the pass looked at.
+    pub examined: i64,
     pub counts: ScanCounts,
+}
+
+/// Which entities a pass looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pass {
+    /// Those marked since the last pass.
+    Incremental,
+    /// Every deleted or flagged entity, and every pending finding.
+    Full,
 }
 
 /// Runs one scan in one transaction (again when a concurrent ingest
 /// aborted it: both update entities of many services).
-pub async fn run(db: &PgPool) -> Result<ScanReport, AppError> {
-    retry::when_contended(|| run_once(db)).await
+pub async fn run(db: &PgPool, pass: Pass) -> Result<ScanReport, AppError> {
+    retry::when_contended(|| run_once(db, pass)).await
 }
 
-async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
+async fn run_once(db: &PgPool, pass: Pass) -> Result<ScanReport, AppError> {
     let mut tx = db.begin().await?;
     topology::share_topology(&mut tx).await?;
     // One scan at a time: a second caller waits rather than double-flags.
     sqlx::query("select pg_advisory_xact_lock(hashtext('lockstep.scan'))")
         .execute(&mut *tx)
         .await?;
-    let scan_id: i64 = sqlx::query_scalar("insert into scan default values returning scan_id")
-        .fetch_one(&mut *tx)
-        .await?;
-
+    let full = pass == Pass::Full;
+    let scan_id: i64 =
+        sqlx::query_scalar("insert into scan (full_pass) values ($1) returning scan_id")
+            .bind(full)
+            .fetch_one(&mut *tx)
+            .await?;
+    take_marks(&mut tx, pass).await?;
     // Recount the flagged and deleted entities' live referrers; clear the
     // flags whose counter reached zero.
-    let to_delete_cleared: i64 = sqlx::query_scalar(
-        "with counted as (
-             select e.service_id, e.key,
-                    (select count(*) from reference_version r
-                     where r.target_service_id = e.service_id and r.target_key = e.key
-                       and r.valid_to is null and not r.removed
-                       and r.source_service_id <> e.service_id)::int as n
-             from entity e where e.deleted or e.to_delete
-         ), updated as (
-             update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
-             from counted c
-             where e.service_id = c.service_id and e.key = c.key
-               and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)
-             returning e.to_delete, (c.n = 0) as free
-         )
-         select count(*) from updated where not to_delete and free",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let (examined, to_delete_cleared): (i64, i64) =
+        sqlx::query_as(&recount(pass)).fetch_one(&mut *tx).await?;
 
     // Findings whose condition is gone are closed first, so that a
     // condition that cleared and came back is raised anew below.
-    verify::after_scan(&mut tx).await?;
+    verify::after_scan(&mut tx, full).await?;
     // One finding per condition: a reference a pending finding already
     // names — a dangling delete of an earlier scan, or a restore's broken
     // link or missing state (its target lost by the restore) — is not
     // flagged again; the first scan that meets it is one more of its causes.
-    let dangling_delete: i64 = sqlx::query_scalar(
+    let dangling_delete: i64 = sqlx::query_scalar(&dangling(pass))
+        .bind(scan_id)
+        .fetch_one(&mut *tx)
+        .await?;
+
+    let counts = ScanCounts {
+        dangling_delete,
+        to_delete_cleared,
+    };
+    sqlx::query("update scan set finished_at = now(), counts = $2 where scan_id = $1")
+        .bind(scan_id)
+        .bind(sqlx::types::Json(counts))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ScanReport {
+        id: scan_id,
+        full,
+        examined,
+        counts,
+    })
+}
+
+/// The entities a pass looks at, as `e` (the marked ones as `t` too).
+fn entities(pass: Pass) -> &'static str {
+    match pass {
+        Pass::Full => "entity e",
+        Pass::Incremental => {
+            "scan_target t join entity e on e.service_id = t.service_id and e.key = t.key"
+        }
+    }
+}
+
+/// The recount of the pass's deleted and flagged entities: how many it
+/// looked at, and how many flags it cleared.
+fn recount(pass: Pass) -> String {
+    let entities = entities(pass);
+    format!(
+        "with counted as (
+            select e.service_id, e.key,
+                   (select count(*) from reference_version r
+                    where r.target_service_id = e.service_id and r.target_key = e.key
+                      and r.valid_to is null and not r.removed
+                      and r.source_service_id <> e.service_id)::int as n
+            from {entities} where e.deleted or e.to_delete
+        ), updated as (
+            update entity e set dependents = c.n, to_delete = e.deleted and c.n > 0
+            from counted c
+            where e.service_id = c.service_id and e.key = c.key
+              and (e.dependents, e.to_delete) is distinct from (c.n, e.deleted and c.n > 0)
+            returning e.to_delete, (c.n = 0) as free
+        )
+        select (select count(*) from counted),
+               (select count(*) from updated where not to_delete and free)"
+    )
+}
+
+/// The dangling deletes among the pass's entities, flagged ($1: the scan).
+fn dangling(pass: Pass) -> String {
+    let entities = entities(pass);
+    format!(
         "with dangling as (
              select r.relation_id, r.source_service_id, r.source_key, r.target_service_id, r.target_key,
                     r.observed_at, e.updated_at, rel.on_broken, r.cache,
@@ -81,7 +147,7 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
                        and (f.status in ('open', 'claimed')
                             or (f.status in ('accepted', 'dismissed') and f.cleared_at is null))
                      limit 1) as existing
-             from entity e
+             from {entities}
              join reference_version r
                on r.target_service_id = e.service_id and r.target_key = e.key
               and r.valid_to is null and not r.removed
@@ -119,24 +185,46 @@ async fn run_once(db: &PgPool) -> Result<ScanReport, AppError> {
                                where c.target_service_id = f.target_service_id
                                  and c.finding_id = f.finding_id and c.scan_id is not null)
          )
-         select count(*) from flagged",
+         select count(*) from flagged"
     )
-    .bind(scan_id)
-    .fetch_one(&mut *tx)
-    .await?;
+}
 
-    let counts = ScanCounts {
-        dangling_delete,
-        to_delete_cleared,
-    };
-    sqlx::query("update scan set finished_at = now(), counts = $2 where scan_id = $1")
-        .bind(scan_id)
-        .bind(sqlx::types::Json(counts))
-        .execute(&mut *tx)
+/// The statements composed here at run time, for the test that prepares
+/// every statement against the schema (`tests/it/statements.rs`).
+pub fn composed_statements() -> Vec<(&'static str, String)> {
+    vec![
+        ("recount, full", recount(Pass::Full)),
+        ("recount, incremental", recount(Pass::Incremental)),
+        ("dangling, full", dangling(Pass::Full)),
+        ("dangling, incremental", dangling(Pass::Incremental)),
+    ]
+}
+
+/// Takes the marks of the writes since the last pass: into `scan_target`
+/// for an incremental pass; a full pass only clears them. Marks committed
+/// while the pass runs stay for the next one.
+async fn take_marks(conn: &mut PgConnection, pass: Pass) -> Result<(), AppError> {
+    if pass == Pass::Full {
+        sqlx::query("delete from scan_mark")
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "create temp table scan_target (service_id bigint, key text collate \"C\",
+                                        primary key (service_id, key))
+         on commit drop",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "with taken as (delete from scan_mark returning service_id, key)
+         insert into scan_target select service_id, key from taken",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("analyze scan_target")
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
-    Ok(ScanReport {
-        id: scan_id,
-        counts,
-    })
+    Ok(())
 }

@@ -144,7 +144,8 @@ pub fn composed_statements() -> Vec<(&'static str, String)> {
             .zip(candidates_of_write())
             .collect();
     statements.push(("after a first load", after_load_candidates()));
-    statements.push(("after a scan", after_scan_candidates()));
+    statements.push(("after a full scan", after_scan_candidates(true)));
+    statements.push(("after an incremental scan", after_scan_candidates(false)));
     statements.push(("judgement", judgement()));
     statements
 }
@@ -163,12 +164,15 @@ pub async fn after_load(conn: &mut PgConnection, service: ServiceRef) -> Result<
     judge(conn, Verifier::Inventory).await
 }
 
-/// After an integrity scan: every pending finding.
-pub async fn after_scan(conn: &mut PgConnection) -> Result<u64, AppError> {
+/// After an integrity scan: every pending finding for a full pass, those
+/// whose target the pass looks at (`scan_target`) for an incremental one.
+/// The writers verify what their writes touch; a pass checks again only
+/// where its marks say something changed.
+pub async fn after_scan(conn: &mut PgConnection, full: bool) -> Result<u64, AppError> {
     if !start(conn).await? {
         return Ok(0);
     }
-    sqlx::query(&after_scan_candidates())
+    sqlx::query(&after_scan_candidates(full))
         .execute(&mut *conn)
         .await?;
     judge(conn, Verifier::Inventory).await
@@ -184,10 +188,15 @@ fn after_load_candidates() -> String {
     )
 }
 
-fn after_scan_candidates() -> String {
+fn after_scan_candidates(full: bool) -> String {
+    let marked = if full {
+        ""
+    } else {
+        "join scan_target t on t.service_id = f.target_service_id and t.key = f.target_key"
+    };
     format!(
         "insert into verify_candidate
-         select f.target_service_id, f.finding_id from finding f where {PENDING}"
+         select f.target_service_id, f.finding_id from finding f {marked} where {PENDING}"
     )
 }
 
