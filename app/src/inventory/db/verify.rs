@@ -189,14 +189,17 @@ fn after_load_candidates() -> String {
 }
 
 fn after_scan_candidates(full: bool) -> String {
-    let marked = if full {
-        ""
+    // A probe of the target index per mark, as the scan finds its entities.
+    let findings = if full {
+        "finding f"
     } else {
-        "join scan_target t on t.service_id = f.target_service_id and t.key = f.target_key"
+        "scan_target t cross join lateral
+             (select * from finding f
+              where f.target_service_id = t.service_id and f.target_key = t.key offset 0) f"
     };
     format!(
         "insert into verify_candidate
-         select f.target_service_id, f.finding_id from finding f {marked} where {PENDING}"
+         select f.target_service_id, f.finding_id from {findings} where {PENDING}"
     )
 }
 
