@@ -109,7 +109,8 @@ pub async fn follow(
 /// reference of the service just written points at. A deleted entity that
 /// another service refers to anew is marked by its counter's trigger
 /// (migration `…20261206000100`), but the counter leaves a service's
-/// references into itself out.
+/// references into itself out. Without a relation into itself (most
+/// services), the one-time check skips reading the batch's references.
 async fn mark_references_to_own_deleted(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -120,6 +121,7 @@ async fn mark_references_to_own_deleted(
          from touched_reference t
          join entity e on e.service_id = t.target_service_id and e.key = t.target_key
          where t.target_service_id = $1 and e.deleted
+           and exists (select 1 from relation where from_service_id = $1 and to_service_id = $1)
          on conflict do nothing",
     )
     .bind(service.service_id)
