@@ -732,6 +732,47 @@ async fn bulk_actions_skip_what_others_hold_and_pages_follow_the_keyset(pool: Pg
     }
     assert_eq!(seen.len(), 6);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    // A kind alone is read as one range per status, merged: pages of one,
+    // either way round, give that kind's findings of every status in id
+    // order (the broken links are claimed and accepted by now).
+    let everything = findings(&app, "").await;
+    for (order, direction) in [("", 1), ("&order=desc", -1)] {
+        let mut expected: Vec<i64> = everything
+            .iter()
+            .filter(|f| f["kind"] == "broken_link")
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect();
+        expected.sort_by_key(|id| direction * id);
+        let mut statuses: Vec<&str> = everything
+            .iter()
+            .filter(|f| f["kind"] == "broken_link")
+            .map(|f| f["status"].as_str().unwrap())
+            .collect();
+        statuses.sort();
+        statuses.dedup();
+        assert!(statuses.len() > 1, "{statuses:?}");
+        let mut seen = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = app
+                .get_json(&format!(
+                    "/api/v1/findings?limit=1&kind=broken_link{order}{after}"
+                ))
+                .await;
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["id"].as_i64().unwrap()),
+            );
+            match page["next"].as_i64() {
+                Some(next) => after = format!("&after={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{order}");
+    }
     assert_eq!(findings(&app, "service=catalog").await.len(), 1);
     assert_eq!(
         findings(&app, "service=orders&kind=stale_reference")
