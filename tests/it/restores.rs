@@ -147,6 +147,28 @@ pub(crate) async fn findings(app: &TestApp, query: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
+/// The ids of every page under `query`, following `next` until it is null.
+async fn keyset_ids(app: &TestApp, query: &str) -> Vec<i64> {
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = app
+            .get_json(&format!("/api/v1/findings?{query}{after}"))
+            .await;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_i64().unwrap()),
+        );
+        match page["next"].as_i64() {
+            Some(next) => after = format!("&after={next}"),
+            None => return seen,
+        }
+    }
+}
+
 /// (kind, source key, target key, strategy) of every finding, sorted.
 pub(crate) fn summary(items: &[Value]) -> Vec<(String, String, String, String)> {
     let mut rows: Vec<_> = items
@@ -712,65 +734,28 @@ async fn bulk_actions_skip_what_others_hold_and_pages_follow_the_keyset(pool: Pg
     assert_eq!(accepted[0]["note"], "known outage");
 
     // Keyset pages of two cover all six findings once, then `next` is null.
-    let mut seen = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = app
-            .get_json(&format!("/api/v1/findings?limit=2{after}"))
-            .await;
-        seen.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f["id"].as_i64().unwrap()),
-        );
-        match page["next"].as_i64() {
-            Some(next) => after = format!("&after={next}"),
-            None => break,
-        }
-    }
+    let seen = keyset_ids(&app, "limit=2").await;
     assert_eq!(seen.len(), 6);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
     // A kind alone is read as one range per status, merged: pages of one,
     // either way round, give that kind's findings of every status in id
     // order (the broken links are claimed and accepted by now).
     let everything = findings(&app, "").await;
+    let broken: Vec<&Value> = everything
+        .iter()
+        .filter(|f| f["kind"] == "broken_link")
+        .collect();
+    let mut statuses: Vec<&str> = broken
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    statuses.sort();
+    statuses.dedup();
+    assert!(statuses.len() > 1, "{statuses:?}");
     for (order, direction) in [("", 1), ("&order=desc", -1)] {
-        let mut expected: Vec<i64> = everything
-            .iter()
-            .filter(|f| f["kind"] == "broken_link")
-            .map(|f| f["id"].as_i64().unwrap())
-            .collect();
+        let mut expected: Vec<i64> = broken.iter().map(|f| f["id"].as_i64().unwrap()).collect();
         expected.sort_by_key(|id| direction * id);
-        let mut statuses: Vec<&str> = everything
-            .iter()
-            .filter(|f| f["kind"] == "broken_link")
-            .map(|f| f["status"].as_str().unwrap())
-            .collect();
-        statuses.sort();
-        statuses.dedup();
-        assert!(statuses.len() > 1, "{statuses:?}");
-        let mut seen = Vec::new();
-        let mut after = String::new();
-        loop {
-            let page = app
-                .get_json(&format!(
-                    "/api/v1/findings?limit=1&kind=broken_link{order}{after}"
-                ))
-                .await;
-            seen.extend(
-                page["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f["id"].as_i64().unwrap()),
-            );
-            match page["next"].as_i64() {
-                Some(next) => after = format!("&after={next}"),
-                None => break,
-            }
-        }
+        let seen = keyset_ids(&app, &format!("limit=1&kind=broken_link{order}")).await;
         assert_eq!(seen, expected, "{order}");
     }
     assert_eq!(findings(&app, "service=catalog").await.len(), 1);
