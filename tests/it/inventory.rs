@@ -816,6 +816,45 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
         vec![("customers".into(), 2, 0, 2), ("orders".into(), 2, 2, 0)]
     );
     assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
+
+    // A later snapshot holds O/2 → C/3 again, whose current version is the
+    // removal, and re-observes O/1 → C/1 once more: both are appended to
+    // their histories, ending the current version where they begin, and the
+    // deleted C/3 is referred to again.
+    let third = snapshot(
+        "?at=2026-11-01T14:00:00Z",
+        vec![
+            reference("O/1", "C/1", "2026-11-01T13:30:00Z"),
+            reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
+            reference("O/2", "C/3", "2026-11-01T08:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(third, json!({"applied": 2, "replayed": 0}));
+    let chain: Vec<(String, Option<String>, bool)> = sqlx::query_as(
+        "select to_char(valid_from at time zone 'UTC', 'HH24:MI'),
+                to_char(valid_to at time zone 'UTC', 'HH24:MI'), removed
+         from reference_version where source_key = 'O/2' and target_key = 'C/3' order by valid_from",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        chain,
+        vec![
+            ("12:00".into(), Some("13:00".into()), false),
+            ("13:00".into(), Some("14:00".into()), true),
+            ("14:00".into(), None, false)
+        ]
+    );
+    assert_eq!(entity(&pool, "customers", "C/1").await.2, 1);
+    let c3 = entity(&pool, "customers", "C/3").await;
+    assert_eq!(
+        (c3.1, c3.2, c3.3),
+        (true, 1, true),
+        "deleted, referred to again"
+    );
+    assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
 }
 
 #[sqlx::test]

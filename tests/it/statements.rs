@@ -195,6 +195,9 @@ async fn every_statement_prepares_against_the_migrated_schema(pool: PgPool) {
     for (name, sql) in app::inventory::db::verify::composed_statements() {
         statements.push((format!("inventory::db::verify, {name}"), sql));
     }
+    for (name, sql) in app::inventory::db::composed_statements() {
+        statements.push((format!("inventory::db, {name}"), sql));
+    }
     for (name, sql) in app::inventory::db::scan::composed_statements() {
         statements.push((format!("inventory::db::scan, {name}"), sql));
     }

@@ -24,12 +24,14 @@ use crate::error::AppError;
 /// (target_service_id, target_key, source_key, at, relation_id,
 /// had_versions, was_live, previous, now_live)` — references the service
 /// holds that were written, with theirs. A writer that knows a reference's
-/// state before its write (the events path) fills the last five: whether
+/// state before its write (events, and snapshots of a service that held
+/// references: `recording_references`) fills the last five: whether
 /// the reference had any versions, whether it was live (null when not
 /// known), the row address of its current version when the write comes
 /// after it, and whether the write leaves it live when the write becomes
-/// its current version. Left null (the other writers insert the first four
-/// columns only), the reference's history is re-linked and its target's
+/// its current version. Left null (a restore's rollback, and a snapshot of
+/// a service that held no references, insert the first four columns only),
+/// the reference's history is re-linked and its target's
 /// counter counted again. Writes of a lost branch change nothing current
 /// and are not recorded.
 pub async fn track(conn: &mut PgConnection) -> Result<(), AppError> {
@@ -44,6 +46,44 @@ pub async fn track(conn: &mut PgConnection) -> Result<(), AppError> {
         sqlx::query(table).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// `write`, an INSERT into `reference_version` returning the versions it
+/// wrote (`target_service_id, target_key, source_key, relation_id,
+/// valid_from, removed, lost`; the source service is `$1`), followed by
+/// recording each in `touched_reference` with its state before the write,
+/// from its latest version read in the statement's snapshot (which does not
+/// see the insert): whether it had any history, and whether it was live —
+/// so that only changed histories are re-linked and counters move by the
+/// difference (`follow`). When that version is of a lost branch, whether
+/// the reference was live is left unknown (its target is counted again).
+/// When it was current and older than the write, its row address is kept: a
+/// write appended to a history ends that version and nothing else. A write
+/// that starts or is appended to a history is its new current version: it
+/// tells whether the reference is live now. Writes of a lost branch are not
+/// recorded.
+pub fn recording_references(write: &str) -> String {
+    format!(
+        "with written as ({write})
+         insert into touched_reference
+         select w.target_service_id, w.target_key, w.source_key, w.valid_from, w.relation_id,
+                not k.first,
+                case when before.lost then null else coalesce(not before.removed, false) end,
+                case when k.appended then before.version end,
+                case when k.first or k.appended then not w.removed end
+         from written w
+         left join lateral (select ctid as version, valid_from, valid_to, removed, lost
+                            from reference_version v
+                            where v.target_service_id = w.target_service_id and v.target_key = w.target_key
+                              and v.source_service_id = (select $1::bigint) and v.source_key = w.source_key
+                              and v.relation_id = w.relation_id
+                            order by v.valid_from desc limit 1) before on true
+         cross join lateral (
+             select before.lost is null as first,
+                    coalesce(not before.lost and before.valid_to is null
+                             and before.valid_from < w.valid_from, false) as appended) k
+         where not w.lost"
+    )
 }
 
 /// The number of entity and reference writes recorded.

@@ -317,18 +317,31 @@ async fn write_entities(
     Ok(())
 }
 
+/// Reference events as versions (see `write_references`): the arrays
+/// unnested, two events for the same reference and instant resolved in
+/// favour of the later line.
+const WRITE_REFERENCE_EVENTS: &str = "
+        insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                       relation_id, observed_at, cache, removed, valid_from, lost, valid_to)
+        select distinct on (target, to_key, from_key, relation_id, at)
+               target, to_key, $1, from_key, relation_id, observed, cache, removed, at, lost,
+               case when lost then at end
+        from unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
+                    $7::jsonb[], $8::bool[], $9::timestamptz[], $10::bool[]) with ordinality
+             as r(target, to_key, from_key, relation_id, observed, cache, removed, at, lost, n)
+        order by target, to_key, from_key, relation_id, at, n desc
+        on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+        do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed,
+                      lost = excluded.lost,
+                      valid_to = case when excluded.lost then excluded.valid_from
+                                      else reference_version.valid_to end
+            where reference_version.lost or not excluded.lost
+        returning target_service_id, target_key, source_key, relation_id, valid_from, removed, lost";
+
 /// Reference events as versions, placed as the entities are: a reference's
 /// `valid_from` is its position on the source service's timeline. Each
-/// written reference is recorded with its state before the write, from its
-/// latest version read in the statement's snapshot (which does not see the
-/// insert): whether it had any history, and whether it was live — so that
-/// only changed histories are re-linked and counters move by the difference
-/// (`changes::follow`). When that version is of a lost branch, whether the
-/// reference was live is left unknown (its target is counted again). When
-/// it was current and older than the write, its row address is kept: a
-/// write appended to a history ends that version and nothing else. A write
-/// that starts or is appended to a history is its new current version: it
-/// tells whether the reference is live now.
+/// written reference is recorded with its state before the write
+/// (`changes::recording_references`).
 async fn write_references(
     conn: &mut PgConnection,
     service: ServiceRef,
@@ -357,56 +370,31 @@ async fn write_references(
     let lost: Vec<bool> = placed.iter().map(|p| p.lost).collect();
     let caches: Vec<Option<Value>> = references.iter().map(|r| r.cache.clone()).collect();
     let removed: Vec<bool> = references.iter().map(|r| r.removed).collect();
-    sqlx::query(
-        "with written as (
-         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, cache, removed, valid_from, lost, valid_to)
-         select distinct on (target, to_key, from_key, relation_id, at)
-                target, to_key, $1, from_key, relation_id, observed, cache, removed, at, lost,
-                case when lost then at end
-         from unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
-                     $7::jsonb[], $8::bool[], $9::timestamptz[], $10::bool[]) with ordinality
-              as r(target, to_key, from_key, relation_id, observed, cache, removed, at, lost, n)
-         order by target, to_key, from_key, relation_id, at, n desc
-         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = excluded.removed,
-                       lost = excluded.lost,
-                       valid_to = case when excluded.lost then excluded.valid_from
-                                       else reference_version.valid_to end
-             where reference_version.lost or not excluded.lost
-         returning target_service_id, target_key, source_key, relation_id, valid_from, removed, lost)
-         insert into touched_reference
-         select w.target_service_id, w.target_key, w.source_key, w.valid_from, w.relation_id,
-                not k.first,
-                case when before.lost then null else coalesce(not before.removed, false) end,
-                case when k.appended then before.version end,
-                case when k.first or k.appended then not w.removed end
-         from written w
-         left join lateral (select ctid as version, valid_from, valid_to, removed, lost
-                            from reference_version v
-                            where v.target_service_id = w.target_service_id and v.target_key = w.target_key
-                              and v.source_service_id = (select $1::bigint) and v.source_key = w.source_key
-                              and v.relation_id = w.relation_id
-                            order by v.valid_from desc limit 1) before on true
-         cross join lateral (
-             select before.lost is null as first,
-                    coalesce(not before.lost and before.valid_to is null
-                             and before.valid_from < w.valid_from, false) as appended) k
-         where not w.lost",
-    )
-    .bind(service.service_id)
-    .bind(&targets)
-    .bind(column(|r| r.to.clone()))
-    .bind(column(|r| r.from.clone()))
-    .bind(&relation_ids)
-    .bind(&observed)
-    .bind(&caches)
-    .bind(&removed)
-    .bind(&positions)
-    .bind(&lost)
-    .execute(conn)
-    .await?;
+    sqlx::query(&changes::recording_references(WRITE_REFERENCE_EVENTS))
+        .bind(service.service_id)
+        .bind(&targets)
+        .bind(column(|r| r.to.clone()))
+        .bind(column(|r| r.from.clone()))
+        .bind(&relation_ids)
+        .bind(&observed)
+        .bind(&caches)
+        .bind(&removed)
+        .bind(&positions)
+        .bind(&lost)
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// The statements composed at run time, for the test that prepares every
+/// statement against the schema.
+pub fn composed_statements() -> Vec<(&'static str, String)> {
+    let mut statements = vec![(
+        "write_references",
+        changes::recording_references(WRITE_REFERENCE_EVENTS),
+    )];
+    statements.extend(snapshot::composed_statements());
+    statements
 }
 
 /// Records a backup of the service, in its current epoch.

@@ -223,6 +223,15 @@ async fn compare(
     crate::restores::db::suspected::detect(conn, service, at).await?;
     write_entities(conn, service, at, epoch_start, histories).await?;
     write_references(conn, service, at, histories).await?;
+    // The follow-up is the events path's, written to leave the planner no
+    // join to choose under its default settings. Its updates by row address
+    // are nested loops by nature (a TID scan per row): without them the
+    // planner hashed the row addresses against a scan of every reference
+    // version (15,000 re-observed references ended in 0.55 s instead of
+    // 0.32 s).
+    sqlx::query("set local enable_nestloop = on")
+        .execute(&mut *conn)
+        .await?;
     changes::follow(&mut *conn, service, histories).await?;
     changes::close_amnesia(&mut *conn, service).await?;
     changes::count(conn).await
@@ -327,66 +336,91 @@ async fn write_references(
     at: DateTime<Utc>,
     histories: Histories,
 ) -> Result<(), AppError> {
-    // References: new or re-observed ones added at `at` (in the primary
-    // key's order, so the index is written page after page), live ones the
-    // snapshot lacks removed at `at` (those recorded after `at` stay: the
-    // snapshot was taken before them). A service that held no references
-    // has nothing to compare them with, and (the service being locked) none
-    // can clash with an existing version.
-    let (unchanged, on_conflict) = if histories.references {
-        (
-            "where not exists (
-                 select 1 from reference_version r
-                 where r.target_service_id = s.target_service_id and r.target_key = s.target_key
-                   and r.source_service_id = $1 and r.source_key = s.source_key
-                   and r.relation_id = s.relation_id and r.valid_to is null and not r.removed
-                   and r.observed_at is not distinct from s.observed_at)",
-            "on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-             do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false,
-                           lost = false",
-        )
-    } else {
-        ("", "")
-    };
-    sqlx::query(&format!(
-        "with written as (
-         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, cache, valid_from)
-         select s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at, s.cache, $2
-         from snapshot_reference s
-         {unchanged}
-         order by s.target_service_id, s.target_key, s.source_key, s.relation_id
-         {on_conflict}
-         returning target_service_id, target_key, source_key)
-         insert into touched_reference select *, $2 from written"
-    ))
-    .bind(service.service_id)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    if histories.references {
-        sqlx::query(
-            "with written as (
-             insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                            relation_id, observed_at, valid_from, removed)
-             select r.target_service_id, r.target_key, r.source_service_id, r.source_key, r.relation_id,
-                    r.observed_at, $2, true
-             from reference_version r
-             where r.source_service_id = $1 and r.valid_to is null and not r.removed
-               and r.valid_from <= $2
-               and not exists (
-                   select 1 from snapshot_reference s
-                   where s.target_service_id = r.target_service_id and s.target_key = r.target_key
-                     and s.source_key = r.source_key and s.relation_id = r.relation_id)
-             on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-             do update set removed = true, lost = false
-             returning target_service_id, target_key, source_key, valid_from)
-             insert into touched_reference select * from written",
-        )
-        .bind(service.service_id)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
+    let (added, removed) = reference_writes(histories.references);
+    for statement in std::iter::once(added).chain(removed) {
+        sqlx::query(&statement)
+            .bind(service.service_id)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
+}
+
+/// The statements writing a snapshot's references (`$1` the service, `$2`
+/// the snapshot's `at`): new or re-observed ones added at `at` (in the
+/// primary key's order, so the index is written page after page), then,
+/// when the service `held` references, live ones the snapshot lacks removed
+/// at `at` (those recorded after `at` stay: the snapshot was taken before
+/// them).
+///
+/// A service that held no references has nothing to compare them with, and
+/// (the service being locked) none can clash with an existing version:
+/// every write is a new history. One that held references records each
+/// write's state before it (`changes::recording_references`): a
+/// re-observed reference's current version is then ended by its row
+/// address and its target's counter moves by the difference, instead of its
+/// history being re-linked and its target counted again.
+fn reference_writes(held: bool) -> (String, Option<String>) {
+    const ADD: &str =
+        "insert into reference_version (target_service_id, target_key, source_service_id,
+                                           source_key, relation_id, observed_at, cache, valid_from)
+         select s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at,
+                s.cache, $2
+         from snapshot_reference s";
+    const ORDER: &str = "order by s.target_service_id, s.target_key, s.source_key, s.relation_id";
+    const RETURNING: &str =
+        "returning target_service_id, target_key, source_key, relation_id, valid_from, removed, lost";
+    if !held {
+        return (
+            format!(
+                "with written as ({ADD} {ORDER} returning target_service_id, target_key, source_key)
+                 insert into touched_reference select *, $2 from written"
+            ),
+            None,
+        );
+    }
+    let added = changes::recording_references(&format!(
+        "{ADD}
+         where not exists (
+             select 1 from reference_version r
+             where r.target_service_id = s.target_service_id and r.target_key = s.target_key
+               and r.source_service_id = $1 and r.source_key = s.source_key
+               and r.relation_id = s.relation_id and r.valid_to is null and not r.removed
+               and r.observed_at is not distinct from s.observed_at)
+         {ORDER}
+         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false,
+                       lost = false
+         {RETURNING}"
+    ));
+    let removed = changes::recording_references(&format!(
+        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                        relation_id, observed_at, valid_from, removed)
+         select r.target_service_id, r.target_key, r.source_service_id, r.source_key, r.relation_id,
+                r.observed_at, $2, true
+         from reference_version r
+         where r.source_service_id = $1 and r.valid_to is null and not r.removed
+           and r.valid_from <= $2
+           and not exists (
+               select 1 from snapshot_reference s
+               where s.target_service_id = r.target_service_id and s.target_key = r.target_key
+                 and s.source_key = r.source_key and s.relation_id = r.relation_id)
+         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+         do update set removed = true, lost = false
+         {RETURNING}"
+    ));
+    (added, Some(removed))
+}
+
+/// The reference writes, for the test that prepares every statement.
+pub(super) fn composed_statements() -> Vec<(&'static str, String)> {
+    let (first, _) = reference_writes(false);
+    let (added, removed) = reference_writes(true);
+    let mut statements = vec![
+        ("snapshot: references of a first history", first),
+        ("snapshot: references added", added),
+    ];
+    statements.extend(removed.map(|sql| ("snapshot: references removed", sql)));
+    statements
 }
