@@ -39,6 +39,20 @@ async fn entity(pool: &PgPool, service: &str, key: &str) -> (String, bool, i32, 
     .unwrap()
 }
 
+/// A reference's versions by their start: `(from, to, removed)`, as HH:MM.
+async fn history(pool: &PgPool, from: &str, to: &str) -> Vec<(String, Option<String>, bool)> {
+    sqlx::query_as(
+        "select to_char(valid_from at time zone 'UTC', 'HH24:MI'),
+                to_char(valid_to at time zone 'UTC', 'HH24:MI'), removed
+         from reference_version where source_key = $1 and target_key = $2 order by valid_from",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 async fn count(pool: &PgPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("select count(*) from {table}"))
         .fetch_one(pool)
@@ -759,26 +773,17 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
     );
 
     // The next one re-observes O/1 → C/1, drops O/2 → C/1, adds O/2 → C/3.
-    let second = snapshot(
-        "?at=2026-11-01T12:00:00Z",
+    let holding = |o1_observed| {
         vec![
-            reference("O/1", "C/1", "2026-11-01T11:00:00Z"),
+            reference("O/1", "C/1", o1_observed),
             reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
             reference("O/2", "C/3", "2026-11-01T08:00:00Z"),
-        ],
-    )
-    .await;
+        ]
+    };
+    let second = snapshot("?at=2026-11-01T12:00:00Z", holding("2026-11-01T11:00:00Z")).await;
     assert_eq!(second, json!({"applied": 3, "replayed": 0}));
-    let chain: Vec<(String, Option<String>, bool)> = sqlx::query_as(
-        "select to_char(valid_from at time zone 'UTC', 'HH24:MI'),
-                to_char(valid_to at time zone 'UTC', 'HH24:MI'), removed
-         from reference_version where source_key = 'O/1' order by valid_from",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
     assert_eq!(
-        chain,
+        history(&pool, "O/1", "C/1").await,
         vec![
             ("10:00".into(), Some("12:00".into()), false),
             ("12:00".into(), None, false)
@@ -821,26 +826,10 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
     // removal, and re-observes O/1 → C/1 once more: both are appended to
     // their histories, ending the current version where they begin, and the
     // deleted C/3 is referred to again.
-    let third = snapshot(
-        "?at=2026-11-01T14:00:00Z",
-        vec![
-            reference("O/1", "C/1", "2026-11-01T13:30:00Z"),
-            reference("O/2", "C/2", "2026-11-01T08:00:00Z"),
-            reference("O/2", "C/3", "2026-11-01T08:00:00Z"),
-        ],
-    )
-    .await;
+    let third = snapshot("?at=2026-11-01T14:00:00Z", holding("2026-11-01T13:30:00Z")).await;
     assert_eq!(third, json!({"applied": 2, "replayed": 0}));
-    let chain: Vec<(String, Option<String>, bool)> = sqlx::query_as(
-        "select to_char(valid_from at time zone 'UTC', 'HH24:MI'),
-                to_char(valid_to at time zone 'UTC', 'HH24:MI'), removed
-         from reference_version where source_key = 'O/2' and target_key = 'C/3' order by valid_from",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
     assert_eq!(
-        chain,
+        history(&pool, "O/2", "C/3").await,
         vec![
             ("12:00".into(), Some("13:00".into()), false),
             ("13:00".into(), Some("14:00".into()), true),
