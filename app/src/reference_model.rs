@@ -293,6 +293,17 @@ impl Model {
         &self.services[service].rows
     }
 
+    /// What the service's reference observed, when it holds it live now.
+    pub fn live_reference(
+        &self,
+        service: &str,
+        relation: &str,
+        from: &str,
+        to: &str,
+    ) -> Option<Option<Time>> {
+        self.services[service].current_reference(relation, from, to)
+    }
+
     /// When the service last came back from a restore.
     pub fn last_restored_at(&self, service: &str) -> Option<Time> {
         self.services[service]
@@ -359,6 +370,84 @@ impl Model {
         }
         s.refresh_rows();
         self.verify();
+    }
+
+    /// The events a complete snapshot of `service` taken at `at` amounts to,
+    /// from its entities' last updates and the references it holds live
+    /// (with what each observed): an entity the service has not got
+    /// current, deleted, older, or of an earlier epoch at another time is
+    /// written as reported; a reference that is not live with the same
+    /// observed time is written at `at`. Live entities and references the
+    /// snapshot lacks are deleted and removed at `at`, unless written after
+    /// it (the snapshot was taken before them).
+    pub fn snapshot(
+        &self,
+        service: &str,
+        at: Time,
+        entities: &BTreeMap<String, Time>,
+        references: &BTreeMap<(String, String, String), Option<Time>>,
+    ) -> Vec<Write> {
+        let s = &self.services[service];
+        let mut writes = Vec::new();
+        for (key, updated) in entities {
+            let current = s.version_of(key, |_| true);
+            let changed = match (s.rows.get(key), current) {
+                (Some(row), Some((_, v))) => {
+                    row.deleted || row.at < *updated || (v.epoch < s.epoch && row.at != *updated)
+                }
+                _ => true,
+            };
+            if changed {
+                writes.push(Write::Entity {
+                    key: key.clone(),
+                    at: *updated,
+                    deleted: false,
+                    epoch: None,
+                });
+            }
+        }
+        for (key, row) in &s.rows {
+            if !row.deleted && row.at <= at && !entities.contains_key(key) {
+                writes.push(Write::Entity {
+                    key: key.clone(),
+                    at,
+                    deleted: true,
+                    epoch: None,
+                });
+            }
+        }
+        for ((relation, from, to), observed) in references {
+            if s.current_reference(relation, from, to) != Some(*observed) {
+                writes.push(Write::Reference {
+                    relation: relation.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    observed: *observed,
+                    at,
+                    removed: false,
+                    epoch: None,
+                });
+            }
+        }
+        for (relation, from, to) in s.reference_ends() {
+            let Some(&(position, current)) = s.reference_versions(&relation, &from, &to).last()
+            else {
+                continue;
+            };
+            let absent = !references.contains_key(&(relation.clone(), from.clone(), to.clone()));
+            if !current.removed && position <= at && absent {
+                writes.push(Write::Reference {
+                    relation,
+                    from,
+                    to,
+                    observed: current.observed,
+                    at,
+                    removed: true,
+                    epoch: None,
+                });
+            }
+        }
+        writes
     }
 
     /// Records a restore of `service` to its state at `taken_at`, back at

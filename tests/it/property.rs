@@ -1,7 +1,9 @@
 //! The queue the SQL builds, held to the reference model
 //! (`app::reference_model`) over random histories: several services,
 //! references with and without copies, a mirror, restores recorded on time
-//! and late, re-applied and late events of an old epoch, scans, second
+//! and late, re-applied and late events of an old epoch, complete
+//! snapshots (`PUT …/inventory`) that change, keep and drop entities and
+//! references, scans, second
 //! restores, and operators accepting or dismissing findings. After each
 //! history both must list the same findings (kind, relation, both sides,
 //! status) and the same current entities.
@@ -19,6 +21,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::helpers::{ndjson, post_events, spawn_app, TestApp};
+use crate::inventory::put_snapshot;
 
 const SERVICES: [&str; 3] = ["a", "b", "c"];
 const KEYS: [&str; 3] = ["k0", "k1", "k2"];
@@ -87,6 +90,18 @@ enum Step {
         late: i64,
         advance: i64,
     },
+    /// A complete snapshot of `service` (`PUT …/inventory`): per key of
+    /// its entities, and per reference it may hold (its relations × keys ×
+    /// keys), 0 absent, 1–2 as it stands, 3 changed. Taken now, or `back`
+    /// minutes ago (arriving late).
+    Snapshot {
+        service: usize,
+        entities: Vec<u8>,
+        references: Vec<u8>,
+        cache: bool,
+        advance: i64,
+        back: i64,
+    },
     Scan,
     Decide {
         pick: usize,
@@ -108,8 +123,13 @@ fn step() -> impl Strategy<Value = Step> {
               any::<bool>(), 1..20i64)
             .prop_map(|(relation, from, to, removed, stale, cache, advance)| Step::Reference {
                 relation, from, to, removed, stale, cache, advance }),
-        2 => (service, 0..90i64, 0..30i64, 1..20i64)
+        2 => (service.clone(), 0..90i64, 0..30i64, 1..20i64)
             .prop_map(|(service, back, late, advance)| Step::Restore { service, back, late, advance }),
+        2 => (service, prop::collection::vec(0..4u8, KEYS.len()),
+              prop::collection::vec(0..4u8, 2 * KEYS.len() * KEYS.len()), any::<bool>(), 1..20i64,
+              prop_oneof![Just(0), 1..60i64])
+            .prop_map(|(service, entities, references, cache, advance, back)| Step::Snapshot {
+                service, entities, references, cache, advance, back }),
         1 => Just(Step::Scan),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(pick, accept)| Step::Decide { pick, accept }),
     ]
@@ -182,6 +202,85 @@ impl Player<'_> {
             ));
         }
         self.model.write(service, &batch);
+        Ok(())
+    }
+
+    /// Sends the snapshot the step's choices describe, and plays the
+    /// difference the model finds into the model.
+    async fn snapshot(
+        &mut self,
+        service: &str,
+        at: Time,
+        entities: &[u8],
+        references: &[u8],
+        cache: bool,
+    ) -> Result<(), String> {
+        let rows = self.model.rows(service);
+        let mut ends = Vec::new();
+        for relation in relations().into_iter().filter(|r| r.from == service) {
+            for from in KEYS {
+                for to in KEYS {
+                    ends.push((relation.clone(), from, to));
+                }
+            }
+        }
+        let mut held_references = BTreeMap::new();
+        for ((relation, from, to), choice) in ends.into_iter().zip(references) {
+            let target = self.model.rows(&relation.to).get(to).map(|r| r.at);
+            let observed = match choice {
+                0 => continue,
+                1 | 2 => self
+                    .model
+                    .live_reference(service, &relation.name, from, to)
+                    .unwrap_or(target.or(Some(at))),
+                _ => Some(at),
+            };
+            held_references.insert((relation.name, from.to_string(), to.to_string()), observed);
+        }
+        let mut held_entities = BTreeMap::new();
+        // A reference's source is an entity of the snapshot: it is kept.
+        let sources: Vec<&str> = held_references
+            .keys()
+            .map(|(_, from, _)| from.as_str())
+            .collect();
+        for (key, choice) in KEYS.iter().zip(entities) {
+            let updated = match (choice, rows.get(*key)) {
+                (0, _) if !sources.contains(key) => continue,
+                (0..=2, Some(row)) => row.at,
+                _ => at,
+            };
+            held_entities.insert(key.to_string(), updated);
+        }
+        let mut lines: Vec<Value> = held_entities
+            .iter()
+            .map(|(key, at)| json!({"type": "entity", "key": key, "at": at}))
+            .collect();
+        for ((relation, from, to), observed) in &held_references {
+            let mut line =
+                json!({"type": "reference", "from": from, "relation": relation, "to": to});
+            if let Some(observed) = observed {
+                line["observed"] = json!(observed);
+            }
+            if cache {
+                line["cache"] = json!({"copy": true});
+            }
+            lines.push(line);
+        }
+        let writes = self
+            .model
+            .snapshot(service, at, &held_entities, &held_references);
+        let query = format!(
+            "?at={}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        let response = put_snapshot(self.app, service, &query, &ndjson(&lines)).await;
+        if response.status() != 200 {
+            return Err(format!(
+                "snapshot of {service} {lines:?}: {}",
+                response.text().await.unwrap()
+            ));
+        }
+        self.model.write(service, &writes);
         Ok(())
     }
 
@@ -293,6 +392,23 @@ impl Player<'_> {
                 }
                 self.model.restore(name, taken_at, restored_at);
                 Ok(())
+            }
+            Step::Snapshot {
+                service,
+                ref entities,
+                ref references,
+                cache,
+                advance,
+                back,
+            } => {
+                let name = SERVICES[service];
+                let at = if back == 0 {
+                    self.clock += minutes(advance);
+                    self.clock
+                } else {
+                    (self.clock - minutes(back)).max(start())
+                };
+                self.snapshot(name, at, entities, references, cache).await
             }
             Step::Scan => {
                 let response = self

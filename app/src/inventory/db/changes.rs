@@ -24,12 +24,13 @@ use crate::error::AppError;
 /// (target_service_id, target_key, source_key, at, relation_id,
 /// had_versions, was_live, previous, now_live)` — references the service
 /// holds that were written, with theirs. A writer that knows a reference's
-/// state before its write (events, and snapshots of a service that held
-/// references: `recording_references`) fills the last five: whether
-/// the reference had any versions, whether it was live (null when not
-/// known), the row address of its current version when the write comes
-/// after it, and whether the write leaves it live when the write becomes
-/// its current version. Left null (a restore's rollback, and a snapshot of
+/// state before its write (events: `recording_references`; snapshots of a
+/// service that held references, from their comparison) fills the last
+/// five: whether the reference had versions (a writer may leave lost ones
+/// out: the write is then the only version of its current branch),
+/// whether it was live (null when not known), the row address of its
+/// current version when the write comes after it, and whether the write
+/// leaves it live when the write becomes its current version. Left null (a restore's rollback, and a snapshot of
 /// a service that held no references, insert the first four columns only),
 /// the reference's history is re-linked and its target's
 /// counter counted again. Writes of a lost branch change nothing current

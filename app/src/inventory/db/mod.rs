@@ -389,12 +389,10 @@ async fn write_references(
 /// The statements composed at run time, for the test that prepares every
 /// statement against the schema.
 pub fn composed_statements() -> Vec<(&'static str, String)> {
-    let mut statements = vec![(
+    vec![(
         "write_references",
         changes::recording_references(WRITE_REFERENCE_EVENTS),
-    )];
-    statements.extend(snapshot::composed_statements());
-    statements
+    )]
 }
 
 /// Records a backup of the service, in its current epoch.

@@ -336,91 +336,90 @@ async fn write_references(
     at: DateTime<Utc>,
     histories: Histories,
 ) -> Result<(), AppError> {
-    let (added, removed) = reference_writes(histories.references);
-    for statement in std::iter::once(added).chain(removed) {
-        sqlx::query(&statement)
-            .bind(service.service_id)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-    }
+    let statement = if histories.references {
+        DIFFERENCE_OF_REFERENCES
+    } else {
+        FIRST_REFERENCES
+    };
+    sqlx::query(statement)
+        .bind(service.service_id)
+        .bind(at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
-/// The statements writing a snapshot's references (`$1` the service, `$2`
-/// the snapshot's `at`): new or re-observed ones added at `at` (in the
-/// primary key's order, so the index is written page after page), then,
-/// when the service `held` references, live ones the snapshot lacks removed
-/// at `at` (those recorded after `at` stay: the snapshot was taken before
-/// them).
-///
-/// A service that held no references has nothing to compare them with, and
-/// (the service being locked) none can clash with an existing version:
-/// every write is a new history. One that held references records each
-/// write's state before it (`changes::recording_references`): a
-/// re-observed reference's current version is then ended by its row
-/// address and its target's counter moves by the difference, instead of its
-/// history being re-linked and its target counted again.
-fn reference_writes(held: bool) -> (String, Option<String>) {
-    const ADD: &str =
-        "insert into reference_version (target_service_id, target_key, source_service_id,
-                                           source_key, relation_id, observed_at, cache, valid_from)
-         select s.target_service_id, s.target_key, $1, s.source_key, s.relation_id, s.observed_at,
-                s.cache, $2
-         from snapshot_reference s";
-    const ORDER: &str = "order by s.target_service_id, s.target_key, s.source_key, s.relation_id";
-    const RETURNING: &str =
-        "returning target_service_id, target_key, source_key, relation_id, valid_from, removed, lost";
-    if !held {
-        return (
-            format!(
-                "with written as ({ADD} {ORDER} returning target_service_id, target_key, source_key)
-                 insert into touched_reference select *, $2 from written"
-            ),
-            None,
-        );
-    }
-    let added = changes::recording_references(&format!(
-        "{ADD}
-         where not exists (
-             select 1 from reference_version r
-             where r.target_service_id = s.target_service_id and r.target_key = s.target_key
-               and r.source_service_id = $1 and r.source_key = s.source_key
-               and r.relation_id = s.relation_id and r.valid_to is null and not r.removed
-               and r.observed_at is not distinct from s.observed_at)
-         {ORDER}
-         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set observed_at = excluded.observed_at, cache = excluded.cache, removed = false,
-                       lost = false
-         {RETURNING}"
-    ));
-    let removed = changes::recording_references(&format!(
-        "insert into reference_version (target_service_id, target_key, source_service_id, source_key,
-                                        relation_id, observed_at, valid_from, removed)
-         select r.target_service_id, r.target_key, r.source_service_id, r.source_key, r.relation_id,
-                r.observed_at, $2, true
-         from reference_version r
-         where r.source_service_id = $1 and r.valid_to is null and not r.removed
-           and r.valid_from <= $2
-           and not exists (
-               select 1 from snapshot_reference s
-               where s.target_service_id = r.target_service_id and s.target_key = r.target_key
-                 and s.source_key = r.source_key and s.relation_id = r.relation_id)
-         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
-         do update set removed = true, lost = false
-         {RETURNING}"
-    ));
-    (added, Some(removed))
-}
+/// The references of a service that held none (`$1` the service, `$2` the
+/// snapshot's `at`): nothing to compare them with and (the service being
+/// locked) nothing to clash with, every one a new history — recorded
+/// without a state before it (`changes::track`). In the primary key's
+/// order, so the index is written page after page.
+const FIRST_REFERENCES: &str = "with written as (
+         insert into reference_version (target_service_id, target_key, source_service_id,
+                                        source_key, relation_id, observed_at, cache, valid_from)
+         select target_service_id, target_key, $1, source_key, relation_id, observed_at, cache, $2
+         from snapshot_reference
+         order by target_service_id, target_key, source_key, relation_id
+         returning target_service_id, target_key, source_key)
+     insert into touched_reference select *, $2 from written";
 
-/// The reference writes, for the test that prepares every statement.
-pub(super) fn composed_statements() -> Vec<(&'static str, String)> {
-    let (first, _) = reference_writes(false);
-    let (added, removed) = reference_writes(true);
-    let mut statements = vec![
-        ("snapshot: references of a first history", first),
-        ("snapshot: references added", added),
-    ];
-    statements.extend(removed.map(|sql| ("snapshot: references removed", sql)));
-    statements
-}
+/// The references of a service that held some (`$1`, `$2` as above),
+/// compared with the current version of each it holds (the last of its
+/// current branch) in one full join, which yields both what is written and
+/// each written reference's state before it. A reference the snapshot
+/// holds is added at `at` unless it is live with the same observed time; a
+/// live one the snapshot lacks is removed at `at`, unless it was recorded
+/// after `at` (the snapshot was taken before it). In the primary key's
+/// order, so the index is written page after page.
+///
+/// Each write is recorded with its state before (`changes::track`): whether
+/// it had a current version and whether that was live, and, when that
+/// version is older than `at`, its row address, which the follow-up ends
+/// at `at` and nothing else (the write is the new current version and tells
+/// whether the reference is live now). A write at the instant of an
+/// existing version takes its place: a lost one is revived as the latest of
+/// its branch (its old end cleared), the current one keeps its observed
+/// time and copy when it is only removed; either way the reference's chain
+/// is re-linked and its target's counter probed.
+///
+/// Before, the additions and the removals were two anti-joins of the same
+/// two sets, and each write probed its history for its state before:
+/// 0.8–1.0 s of a snapshot changing 15,000 of 150,000 references.
+const DIFFERENCE_OF_REFERENCES: &str =
+    "with difference as (
+         select coalesce(s.target_service_id, c.target_service_id) as target_service_id,
+                coalesce(s.target_key, c.target_key) as target_key,
+                coalesce(s.source_key, c.source_key) as source_key,
+                coalesce(s.relation_id, c.relation_id) as relation_id,
+                s.target_key is null as removed,
+                case when s.target_key is null then c.observed_at else s.observed_at end as observed_at,
+                s.cache, c.version, c.valid_from as current_from, c.removed as was_removed
+         from snapshot_reference s
+         full join (select ctid as version, target_service_id, target_key, source_key, relation_id,
+                           observed_at, valid_from, removed
+                    from reference_version
+                    where source_service_id = $1 and valid_to is null and not lost) c
+             on c.target_service_id = s.target_service_id and c.target_key = s.target_key
+            and c.source_key = s.source_key and c.relation_id = s.relation_id
+         where case when s.target_key is null then not c.removed and c.valid_from <= $2
+                    else c.version is null or c.removed or c.observed_at is distinct from s.observed_at
+               end),
+     written as (
+         insert into reference_version (target_service_id, target_key, source_service_id, source_key,
+                                        relation_id, observed_at, cache, valid_from, removed)
+         select target_service_id, target_key, $1, source_key, relation_id, observed_at, cache, $2,
+                removed
+         from difference
+         order by target_service_id, target_key, source_key, relation_id
+         on conflict (target_service_id, target_key, source_service_id, source_key, relation_id, valid_from)
+         do update set
+             observed_at = case when excluded.removed then reference_version.observed_at
+                                else excluded.observed_at end,
+             cache = case when excluded.removed then reference_version.cache else excluded.cache end,
+             removed = excluded.removed, lost = false, valid_to = null)
+     insert into touched_reference
+     select target_service_id, target_key, source_key, $2, relation_id, version is not null,
+            coalesce(not was_removed, false),
+            case when current_from < $2 then version end,
+            case when version is null or current_from < $2 then not removed end
+     from difference";
