@@ -846,6 +846,76 @@ async fn a_first_snapshot_and_the_next_keep_versions_and_counts_right(pool: PgPo
     assert_eq!(overview_counts(&pool).await, brute_counts(&pool).await);
 }
 
+/// A snapshot taken before the service's restore and sent after it writes
+/// in the new epoch, as an event without an epoch would: from the epoch's
+/// start. What it lacks is removed or deleted there; what was recorded after
+/// the snapshot was taken stays.
+#[sqlx::test]
+async fn a_snapshot_taken_before_a_restore_writes_from_the_epochs_start(pool: PgPool) {
+    let app = shop(&pool).await;
+    customers(&app, &["C/1", "C/2"]).await;
+    let reference = |to: &str, at: &str| {
+        json!({"type": "reference", "from": "O/1", "relation": "order.customer", "to": to,
+               "observed": "2026-11-01T08:00:00Z", "at": at})
+    };
+    let events = ndjson(&[
+        json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"}),
+        json!({"type": "entity", "key": "O/2", "at": "2026-11-01T09:00:00Z"}),
+        reference("C/1", "2026-11-01T09:00:00Z"),
+    ]);
+    assert_eq!(
+        post_events(&app, "orders", None, &events).await.status(),
+        200
+    );
+    let restore = app
+        .admin(reqwest::Method::POST, "/api/v1/services/orders/restores")
+        .json(&json!({"taken_at": "2026-11-01T09:30:00Z", "restored_at": "2026-11-01T11:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restore.status(), 201);
+    // Recorded in the new epoch, after the snapshot below was taken.
+    let later = ndjson(&[reference("C/2", "2026-11-01T11:30:00Z")]);
+    assert_eq!(
+        post_events(&app, "orders", None, &later).await.status(),
+        200
+    );
+
+    // Taken at 10:00: O/1 without references, O/2 gone.
+    let snapshot = ndjson(&[json!({"type": "entity", "key": "O/1", "at": "2026-11-01T09:00:00Z"})]);
+    let response = put_snapshot(&app, "orders", "?at=2026-11-01T10:00:00Z", &snapshot).await;
+    assert_eq!(response.status(), 200);
+
+    assert_eq!(
+        history(&pool, "O/1", "C/1").await,
+        vec![
+            ("09:00".into(), Some("11:00".into()), false),
+            ("11:00".into(), None, true)
+        ],
+        "removed from the epoch's start"
+    );
+    assert_eq!(
+        history(&pool, "O/1", "C/2").await,
+        vec![("11:30".into(), None, false)],
+        "recorded after the snapshot was taken: kept"
+    );
+    let from: Option<String> = sqlx::query_scalar(
+        "select to_char(coalesce(valid_from, updated_at) at time zone 'UTC', 'HH24:MI')
+         from entity_version where key = 'O/2' and deleted",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        from.as_deref(),
+        Some("11:00"),
+        "deleted from the epoch's start"
+    );
+    assert!(entity(&pool, "orders", "O/2").await.1);
+    assert_eq!(entity(&pool, "customers", "C/1").await.2, 0);
+    assert_eq!(entity(&pool, "customers", "C/2").await.2, 1);
+}
+
 #[sqlx::test]
 async fn a_first_snapshot_keeps_one_line_of_each_and_is_counted_by_targets_reporting_later(
     pool: PgPool,

@@ -50,7 +50,7 @@ async fn apply_once(
         first_load(&mut tx, service, at, &rows).await?
     } else {
         let timeline = Timeline::of(&mut tx, service).await?;
-        let applied = compare(&mut tx, service, at, timeline.start(), &rows, histories).await?;
+        let applied = compare(&mut tx, service, at, &timeline, &rows, histories).await?;
         verify::after_write(&mut tx, service).await?;
         applied
     };
@@ -196,12 +196,14 @@ async fn first_load(
 }
 
 /// Any later snapshot: staged by COPY, then compared with the live
-/// inventory set-based.
+/// inventory set-based. What it writes is of the current epoch: placed at
+/// `at`, or at the epoch's start when the snapshot was taken before it (as
+/// the events path places an event).
 async fn compare(
     conn: &mut PgConnection,
     service: ServiceRef,
     at: DateTime<Utc>,
-    epoch_start: Option<DateTime<Utc>>,
+    timeline: &Timeline,
     rows: &Rows<'_>,
     histories: Histories,
 ) -> Result<usize, AppError> {
@@ -221,8 +223,9 @@ async fn compare(
     }
 
     crate::restores::db::suspected::detect(conn, service, at).await?;
-    write_entities(conn, service, at, epoch_start, histories).await?;
-    write_references(conn, service, at, histories).await?;
+    write_entities(conn, service, at, timeline.start(), histories).await?;
+    let position = timeline.place(None, at).position;
+    write_references(conn, service, at, position, histories).await?;
     // The follow-up is the events path's, written to leave the planner no
     // join to choose under its default settings. Its updates by row address
     // are nested loops by nature (a TID scan per row): without them the
@@ -264,9 +267,18 @@ async fn stage(conn: &mut PgConnection, rows: &Rows<'_>) -> Result<(), AppError>
     })
     .await?;
     // Temporary tables are never auto-analyzed: without statistics the
-    // anti-joins below fall back to nested loops.
-    for table in ["analyze snapshot_entity", "analyze snapshot_reference"] {
-        sqlx::query(table).execute(&mut *conn).await?;
+    // entities' anti-joins fall back to nested loops, and the references'
+    // full join to a merge join that sorts both sides (0.65 s against
+    // 0.37 s hashed). The plans need the row counts and not much more: a
+    // sample of 3,000 rows instead of 30,000 picks the same ones, and
+    // analyses 150,000 references in 15 ms instead of 100 ms.
+    for statement in [
+        "set local default_statistics_target = 10",
+        "analyze snapshot_entity",
+        "analyze snapshot_reference",
+        "set local default_statistics_target = default",
+    ] {
+        sqlx::query(statement).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -284,7 +296,9 @@ async fn write_entities(
     // `at`: a snapshot that arrives late cannot have seen them.
     // After a restore, a line with another time than the entity's current
     // version is a write of the new epoch even when it is older (re-applied
-    // from a copy): it holds from the epoch's start (see `timeline`).
+    // from a copy): it holds from the epoch's start (see `timeline`), as
+    // does a deletion of a snapshot taken before that start. The change
+    // table holds the snapshot's place on the timeline.
     sqlx::query(
         "with written as (
          insert into entity_version (service_id, key, updated_at, epoch, deleted, data, valid_from)
@@ -299,7 +313,7 @@ async fn write_entities(
                  valid_from = excluded.valid_from
              where entity_version.epoch <= excluded.epoch
          returning key)
-         insert into touched_entity select key, $3 from written",
+         insert into touched_entity select key, greatest($3, $4) from written",
     )
     .bind(service.service_id)
     .bind(service.epoch)
@@ -310,19 +324,21 @@ async fn write_entities(
     if histories.entities {
         sqlx::query(
             "with written as (
-             insert into entity_version (service_id, key, updated_at, epoch, deleted)
-             select e.service_id, e.key, $2, $3, true
+             insert into entity_version (service_id, key, updated_at, epoch, deleted, valid_from)
+             select e.service_id, e.key, $2::timestamptz, $3, true, nullif(greatest($2, $4), $2)
              from entity e
              where e.service_id = $1 and not e.deleted and e.updated_at <= $2
                and not exists (select 1 from snapshot_entity s where s.key = e.key)
-             on conflict (service_id, key, updated_at) do update set deleted = true, lost = false
+             on conflict (service_id, key, updated_at) do update
+                 set deleted = true, lost = false, valid_from = excluded.valid_from
              where entity_version.epoch <= excluded.epoch
              returning key)
-             insert into touched_entity select key, $2 from written",
+             insert into touched_entity select key, greatest($2, $4) from written",
         )
         .bind(service.service_id)
         .bind(at)
         .bind(service.epoch)
+        .bind(epoch_start)
         .execute(&mut *conn)
         .await?;
     }
@@ -334,26 +350,28 @@ async fn write_references(
     conn: &mut PgConnection,
     service: ServiceRef,
     at: DateTime<Utc>,
+    position: DateTime<Utc>,
     histories: Histories,
 ) -> Result<(), AppError> {
-    let statement = if histories.references {
-        DIFFERENCE_OF_REFERENCES
+    let query = if histories.references {
+        sqlx::query(DIFFERENCE_OF_REFERENCES)
+            .bind(service.service_id)
+            .bind(position)
+            .bind(at)
     } else {
-        FIRST_REFERENCES
+        sqlx::query(FIRST_REFERENCES)
+            .bind(service.service_id)
+            .bind(position)
     };
-    sqlx::query(statement)
-        .bind(service.service_id)
-        .bind(at)
-        .execute(conn)
-        .await?;
+    query.execute(conn).await?;
     Ok(())
 }
 
 /// The references of a service that held none (`$1` the service, `$2` the
-/// snapshot's `at`): nothing to compare them with and (the service being
-/// locked) nothing to clash with, every one a new history — recorded
-/// without a state before it (`changes::track`). In the primary key's
-/// order, so the index is written page after page.
+/// snapshot's place on the timeline): nothing to compare them with and
+/// (the service being locked) nothing to clash with, every one a new
+/// history — recorded without a state before it (`changes::track`). In the
+/// primary key's order, so the index is written page after page.
 const FIRST_REFERENCES: &str = "with written as (
          insert into reference_version (target_service_id, target_key, source_service_id,
                                         source_key, relation_id, observed_at, cache, valid_from)
@@ -363,24 +381,26 @@ const FIRST_REFERENCES: &str = "with written as (
          returning target_service_id, target_key, source_key)
      insert into touched_reference select *, $2 from written";
 
-/// The references of a service that held some (`$1`, `$2` as above),
-/// compared with the current version of each it holds (the last of its
-/// current branch) in one full join, which yields both what is written and
-/// each written reference's state before it. A reference the snapshot
-/// holds is added at `at` unless it is live with the same observed time; a
-/// live one the snapshot lacks is removed at `at`, unless it was recorded
-/// after `at` (the snapshot was taken before it). In the primary key's
-/// order, so the index is written page after page.
+/// The references of a service that held some (`$1`, `$2` as above, `$3`
+/// the snapshot's `at`), compared with the current version of each it
+/// holds (the last of its current branch) in one full join, which yields
+/// both what is written and each written reference's state before it. A
+/// reference the snapshot holds is added unless it is live with the same
+/// observed time; a live one the snapshot lacks is removed, unless it was
+/// recorded after `at` (the snapshot was taken before it). Both are
+/// written at the snapshot's place, in the primary key's order, so the
+/// index is written page after page.
 ///
 /// Each write is recorded with its state before (`changes::track`): whether
 /// it had a current version and whether that was live, and, when that
-/// version is older than `at`, its row address, which the follow-up ends
-/// at `at` and nothing else (the write is the new current version and tells
-/// whether the reference is live now). A write at the instant of an
-/// existing version takes its place: a lost one is revived as the latest of
-/// its branch (its old end cleared), the current one keeps its observed
-/// time and copy when it is only removed; either way the reference's chain
-/// is re-linked and its target's counter probed.
+/// version is older than the write, its row address, which the follow-up
+/// ends where the write begins and nothing else (the write is the new
+/// current version and tells whether the reference is live now). A write
+/// at the instant of an existing version takes its place: a lost one is
+/// revived as the latest of its branch (an end it kept cleared), the
+/// current one keeps its observed time and copy when it is only removed;
+/// either way the reference's chain is re-linked and its target's counter
+/// probed.
 ///
 /// Before, the additions and the removals were two anti-joins of the same
 /// two sets, and each write probed its history for its state before:
@@ -401,7 +421,7 @@ const DIFFERENCE_OF_REFERENCES: &str =
                     where source_service_id = $1 and valid_to is null and not lost) c
              on c.target_service_id = s.target_service_id and c.target_key = s.target_key
             and c.source_key = s.source_key and c.relation_id = s.relation_id
-         where case when s.target_key is null then not c.removed and c.valid_from <= $2
+         where case when s.target_key is null then not c.removed and c.valid_from <= $3
                     else c.version is null or c.removed or c.observed_at is distinct from s.observed_at
                end),
      written as (
