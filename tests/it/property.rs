@@ -186,6 +186,14 @@ fn event(write: &Write) -> Value {
     }
 }
 
+/// Ok when the application took a write (200), else what it answered.
+async fn taken(response: reqwest::Response, what: impl FnOnce() -> String) -> Result<(), String> {
+    if response.status() == 200 {
+        return Ok(());
+    }
+    Err(format!("{}: {}", what(), response.text().await.unwrap()))
+}
+
 impl Player<'_> {
     async fn send(&mut self, service: &str, batch: Vec<Write>, cache: bool) -> Result<(), String> {
         let mut events: Vec<Value> = batch.iter().map(event).collect();
@@ -195,12 +203,7 @@ impl Player<'_> {
             }
         }
         let response = post_events(self.app, service, None, &ndjson(&events)).await;
-        if response.status() != 200 {
-            return Err(format!(
-                "{service} {events:?}: {}",
-                response.text().await.unwrap()
-            ));
-        }
+        taken(response, || format!("{service} {events:?}")).await?;
         self.model.write(service, &batch);
         Ok(())
     }
@@ -274,12 +277,7 @@ impl Player<'_> {
             at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         let response = put_snapshot(self.app, service, &query, &ndjson(&lines)).await;
-        if response.status() != 200 {
-            return Err(format!(
-                "snapshot of {service} {lines:?}: {}",
-                response.text().await.unwrap()
-            ));
-        }
+        taken(response, || format!("snapshot of {service} {lines:?}")).await?;
         self.model.write(service, &writes);
         Ok(())
     }

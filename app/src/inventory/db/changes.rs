@@ -30,10 +30,10 @@ use crate::error::AppError;
 /// out: the write is then the only version of its current branch),
 /// whether it was live (null when not known), the row address of its
 /// current version when the write comes after it, and whether the write
-/// leaves it live when the write becomes its current version. Left null (a restore's rollback, and a snapshot of
-/// a service that held no references, insert the first four columns only),
-/// the reference's history is re-linked and its target's
-/// counter counted again. Writes of a lost branch change nothing current
+/// leaves it live when the write becomes its current version. Left null
+/// (a restore's rollback, and a snapshot of a service that held no
+/// references, insert the first four columns only), the reference's
+/// history is re-linked and its target's counter counted again. Writes of a lost branch change nothing current
 /// and are not recorded.
 pub async fn track(conn: &mut PgConnection) -> Result<(), AppError> {
     for table in [
